@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * The `smartmaint` command. Each subcommand lives beside the program it belongs to and is loaded
+ * lazily, so `smartmaint keys list` does not pay for loading the broker or onnxruntime.
+ */
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { ConfigError, UsageError } from './errors.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export type CommandMain = (argv: string[], io: CliIo) => Promise<number>;
+
+const commands: Record<string, { describe: string; load: () => Promise<{ main: CommandMain }> }> = {
+  gateway: { describe: 'run the edge gateway daemon', load: () => import('../gateway/cli.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.describe}`);
+  return `usage: smartmaint <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.stderr.write(`smartmaint: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = await command.load();
+    return await mod.main(rest, io);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      io.stderr.write(`smartmaint ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`smartmaint: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
