@@ -17,6 +17,7 @@ export type CommandMain = (argv: string[], io: CliIo) => Promise<number>;
 
 const commands: Record<string, { describe: string; load: () => Promise<{ main: CommandMain }> }> = {
   gateway: { describe: 'run the edge gateway daemon', load: () => import('../gateway/cli.js') },
+  bench: { describe: 'load tools (mqtt)', load: () => import('../gateway/bench/cli.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,33 @@
+/**
+ * `smartmaint gateway`: parse configuration (file < env < flags), start the daemon, stop cleanly on
+ * SIGTERM/SIGINT. A bad configuration exits 2 before any port or file is opened.
+ */
+import { resolveConfig } from '../shared/config-layers.js';
+import type { CliIo } from '../shared/cli.js';
+import { createLogger } from '../shared/logger.js';
+import { gatewayConfigSchema, gatewayFlags } from './config.js';
+import { Gateway } from './gateway.js';
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const { config } = resolveConfig({ schema: gatewayConfigSchema, what: 'gateway', argv, env: io.env, flags: gatewayFlags });
+  const log = createLogger({ level: config.log.level, name: 'gateway' });
+  const gateway = new Gateway({ config, log });
+  let stopping: Promise<void> | undefined;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => { stopped = resolve; });
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    log.info({ signal }, 'stopping');
+    stopping = gateway.stop().catch((err: unknown) => log.error({ err }, 'stop failed')).finally(stopped);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await gateway.start();
+  } catch (err) {
+    log.fatal({ err }, 'gateway failed to start');
+    return 1;
+  }
+  await done;
+  return 0;
+}

@@ -1,0 +1,74 @@
+/**
+ * The gateway's configuration: one zod schema holds every option and its documented default.
+ * Layering (file < SMARTMAINT_* env < flags) lives in shared/config-layers.ts.
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import type { FlagSpec } from '../shared/config-layers.js';
+
+const port = z.number().int().min(0).max(65535);
+const host = z.string().min(1);
+
+/** A topic pattern: literal segments and whole-segment placeholders `{asset}` and optionally `{sensor}`. */
+export const topicPattern = z
+  .string()
+  .min(1)
+  .refine((p) => p.split('/').filter((s) => s === '{asset}').length === 1, 'must contain exactly one {asset} segment')
+  .refine((p) => p.split('/').filter((s) => s === '{sensor}').length <= 1, 'may contain at most one {sensor} segment')
+  .refine((p) => p.split('/').every((s) => s === '{asset}' || s === '{sensor}' || !/[{}+#]/.test(s)),
+    'placeholders must be whole segments; + and # are not allowed');
+
+export const gatewayConfigSchema = z.strictObject({
+  gatewayId: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only')
+    .default(hostname().replace(/[^A-Za-z0-9._:-]/g, '-') || 'gateway')
+    .describe('Name of this gateway; with the outbox epoch and seq it names every reading.'),
+  dataDir: z.string().min(1).default('./data/gateway').describe('Directory holding the outbox database.'),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).prefault({}),
+  mqtt: z.strictObject({
+    host: host.default('0.0.0.0').describe('Address the MQTT listener binds.'),
+    port: port.default(1883).describe('MQTT TCP port; 0 picks a free one (logged).'),
+    maxPacketSize: z.number().int().min(64).max(268_435_455).default(262_144)
+      .describe('Largest MQTT packet accepted, in bytes; larger ones close the connection before their body is buffered.'),
+    maxClients: z.number().int().min(1).default(10_000).describe('Connections beyond this are refused.'),
+    connectTimeoutMs: z.number().int().min(100).default(10_000)
+      .describe('A socket that sends no CONNECT within this time is closed.'),
+  }).prefault({}),
+  http: z.strictObject({
+    host: host.default('127.0.0.1').describe('Address the HTTP server (health, metrics, API) binds.'),
+    port: port.default(8080).describe('HTTP port; 0 picks a free one (logged).'),
+  }).prefault({}),
+  telemetry: z.strictObject({
+    topics: z.array(topicPattern).min(1).default(['telemetry/{asset}/{sensor}', 'telemetry/{asset}'])
+      .describe('Topic patterns whose messages are telemetry; with {sensor} the payload is one value, without it a {"values": {...}} object.'),
+    maxPayloadBytes: z.number().int().min(16).default(65_536).describe('Telemetry payloads larger than this are dead-lettered.'),
+    maxReadingsPerMessage: z.number().int().min(1).default(1_000).describe('Upper bound on sensors in one multi-value message.'),
+    maxFutureSkewMs: z.number().int().min(0).default(86_400_000)
+      .describe('A device timestamp further ahead of the receive time than this is refused.'),
+  }).prefault({}),
+  outbox: z.strictObject({
+    durability: z.enum(['power-loss', 'process-crash']).default('power-loss')
+      .describe('power-loss: synchronous=FULL, survives power cuts; process-crash: synchronous=NORMAL, survives process death only.'),
+    maxBatchReadings: z.number().int().min(1).default(5_000).describe('Largest number of rows in one group commit.'),
+    flushIntervalMs: z.number().int().min(1).max(10_000).default(20)
+      .describe('QoS 0 readings are committed within this time; QoS 1 commits as soon as the writer is free.'),
+    deadLetterPayloadCap: z.number().int().min(0).default(4_096).describe('Raw bytes kept with a dead letter.'),
+    dedupWindowMs: z.number().int().min(0).default(60_000)
+      .describe('For this long after a client connects, a QoS 1 message identical to one it already had stored (same packet id, topic and payload) is acknowledged without storing it again (MQTT-4.3.2 redelivery).'),
+  }).prefault({}),
+});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+/** The stable command-line interface: operators and tests rely on these names. */
+export const gatewayFlags: readonly FlagSpec[] = [
+  { flag: 'gateway-id', path: 'gatewayId', type: 'string', description: 'gateway id' },
+  { flag: 'data-dir', path: 'dataDir', type: 'string', description: 'data directory' },
+  { flag: 'mqtt-port', path: 'mqtt.port', type: 'number', description: 'MQTT port (0 = ephemeral)' },
+  { flag: 'mqtt-host', path: 'mqtt.host', type: 'string', description: 'MQTT bind address' },
+  { flag: 'http-port', path: 'http.port', type: 'number', description: 'HTTP port (0 = ephemeral)' },
+  { flag: 'http-host', path: 'http.host', type: 'string', description: 'HTTP bind address' },
+  { flag: 'log-level', path: 'log.level', type: 'string', description: 'log level' },
+  { flag: 'durability', path: 'outbox.durability', type: 'string', description: 'power-loss | process-crash' },
+];

@@ -1,0 +1,11 @@
+import type { FastifyInstance } from 'fastify';
+import type { GatewayHttpDeps } from '../server.js';
+
+export function registerMetricsRoute(app: FastifyInstance, deps: GatewayHttpDeps): void {
+  app.get('/metrics', async (_req, reply) => {
+    deps.metrics.outboxPending.set(deps.pendingReadings());
+    deps.metrics.outboxBytes.set(deps.outbox.fileBytes());
+    const body = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(body);
+  });
+}

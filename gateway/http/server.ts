@@ -1,0 +1,48 @@
+/**
+ * The gateway's HTTP server (health, metrics, read API; later the status page and the origin's API).
+ * build() is apart from listen() so tests can use inject().
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ClientInfo } from '../broker/broker.js';
+import type { IngestPipeline } from '../ingest/pipeline.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Outbox } from '../outbox/outbox.js';
+import { installErrorHandlers } from './errors.js';
+import { registerHealthRoutes, type PartHealth } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerReadingRoutes } from './routes/readings.js';
+
+export interface GatewayHttpDeps {
+  log: Logger;
+  clock: () => number;
+  info: { gatewayId: string; startedAt: number; durability: string };
+  sqliteVersion: string;
+  outbox: Outbox;
+  pipeline: IngestPipeline;
+  broker: { listening: boolean; port: number; clientCount: number; clients(): ClientInfo[] };
+  metrics: GatewayMetrics;
+  /** Readings not yet synced to the cloud. */
+  pendingReadings: () => number;
+  /** Further components' health (sync, models), shown in /health/detailed. */
+  extraHealth?: Record<string, () => PartHealth>;
+  /** Routes added by other components (the origin API, the status page). */
+  plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+}
+
+export async function buildGatewayHttp(deps: GatewayHttpDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: 1_048_576,
+    // Lower than Node's defaults: a slow client must not hold a socket for minutes.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+  });
+  installErrorHandlers(app);
+  registerHealthRoutes(app, deps);
+  registerMetricsRoute(app, deps);
+  registerReadingRoutes(app, deps);
+  for (const plugin of deps.plugins ?? []) await plugin(app);
+  return app;
+}

@@ -1,0 +1,155 @@
+/**
+ * Group commit between the broker (and HTTP ingest) and the outbox.
+ *
+ * A QoS 1 PUBACK (or an HTTP 200) means "on disk": such entries carry a callback that runs only after their
+ * transaction committed. Per PERF-NOTES, there is no fixed timer on that path: an entry with a callback
+ * schedules a flush on setImmediate, so a commit takes "whatever arrived while the last one ran". QoS 0
+ * entries wait at most `flushIntervalMs` or until `maxBatchReadings` rows are queued.
+ */
+import type { Logger } from 'pino';
+import { ShuttingDownError } from '../../shared/errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
+
+export type CommitCallback = (err: Error | null) => void;
+export type CommitListener = (entries: readonly OutboxEntry[]) => void;
+
+export interface PipelineConfig {
+  maxBatchReadings: number;
+  flushIntervalMs: number;
+}
+
+export interface CommitHealth {
+  lastCommitAt: number | null;
+  lastError: { at: number; code: string; message: string } | null;
+}
+
+export class IngestPipeline {
+  readonly #outbox: Outbox;
+  readonly #metrics: GatewayMetrics;
+  readonly #log: Logger;
+  readonly #config: PipelineConfig;
+  readonly #clock: () => number;
+  #entries: OutboxEntry[] = [];
+  #callbacks: Array<CommitCallback | undefined> = [];
+  #rows = 0;
+  #immediate: NodeJS.Immediate | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #listeners: CommitListener[] = [];
+  #health: CommitHealth = { lastCommitAt: null, lastError: null };
+
+  constructor(deps: { outbox: Outbox; metrics: GatewayMetrics; log: Logger; config: PipelineConfig; clock: () => number }) {
+    this.#outbox = deps.outbox;
+    this.#metrics = deps.metrics;
+    this.#log = deps.log;
+    this.#config = deps.config;
+    this.#clock = deps.clock;
+  }
+
+  get health(): CommitHealth {
+    return this.#health;
+  }
+
+  get queuedRows(): number {
+    return this.#rows;
+  }
+
+  /** Called after every successful commit with the committed entries (seqs assigned). */
+  onCommit(listener: CommitListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * Queue an entry. With `done`, the caller is told once it is durable (or why it is not); without it
+   * (QoS 0) the entry is committed within flushIntervalMs and a failure is counted as lost.
+   */
+  submit(entry: OutboxEntry, done?: CommitCallback): void {
+    if (this.#stopped) {
+      const err = new ShuttingDownError('ingest pipeline');
+      if (done) done(err);
+      else this.#metrics.readingsLost.inc({ reason: 'shutting-down' }, entry.readings?.length ?? 0);
+      return;
+    }
+    this.#entries.push(entry);
+    this.#callbacks.push(done);
+    this.#rows += entry.readings?.length ?? 1;
+    if (done !== undefined || this.#rows >= this.#config.maxBatchReadings) {
+      if (this.#immediate === undefined) this.#immediate = setImmediate(this.#flushSoon);
+    } else if (this.#timer === undefined && this.#immediate === undefined) {
+      this.#timer = setTimeout(this.#flushSoon, this.#config.flushIntervalMs);
+    }
+  }
+
+  readonly #flushSoon = (): void => {
+    this.flush();
+  };
+
+  /** Commit everything queued now, synchronously, in transactions of at most maxBatchReadings rows. */
+  flush(): void {
+    if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
+    if (this.#timer !== undefined) { clearTimeout(this.#timer); this.#timer = undefined; }
+    while (this.#entries.length > 0) {
+      const entries: OutboxEntry[] = [];
+      const callbacks: Array<CommitCallback | undefined> = [];
+      let rows = 0;
+      let i = 0;
+      for (; i < this.#entries.length && (rows === 0 || rows < this.#config.maxBatchReadings); i++) {
+        const e = this.#entries[i]!;
+        entries.push(e);
+        callbacks.push(this.#callbacks[i]);
+        rows += e.readings?.length ?? 1;
+      }
+      this.#entries = this.#entries.slice(i);
+      this.#callbacks = this.#callbacks.slice(i);
+      this.#rows -= rows;
+      this.#commit(entries, callbacks);
+    }
+  }
+
+  #commit(entries: OutboxEntry[], callbacks: Array<CommitCallback | undefined>): void {
+    const started = process.hrtime.bigint();
+    let error: Error | null = null;
+    let stored = 0;
+    try {
+      const result = this.#outbox.write(entries);
+      stored = result.readings;
+      this.#health.lastCommitAt = this.#clock();
+    } catch (err) {
+      error = err as Error;
+      this.#health.lastError = { at: this.#clock(), code: (err as { code?: string }).code ?? 'UNKNOWN', message: error.message };
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.#metrics.commitSeconds.observe(seconds);
+    this.#metrics.commitRows.observe(entries.length);
+    if (error === null) {
+      this.#metrics.readingsStored.inc(stored);
+      for (const listener of this.#listeners) {
+        try {
+          listener(entries);
+        } catch (err) {
+          this.#log.error({ err }, 'commit listener failed');
+        }
+      }
+    } else {
+      let lost = 0;
+      for (let i = 0; i < entries.length; i++) if (callbacks[i] === undefined) lost += entries[i]!.readings?.length ?? 0;
+      if (lost > 0) this.#metrics.readingsLost.inc({ reason: 'storage-failed' }, lost);
+      this.#log.error({ err: error, entries: entries.length, qos0Lost: lost }, 'outbox commit failed; acknowledgements withheld');
+    }
+    for (const cb of callbacks) {
+      if (cb === undefined) continue;
+      try {
+        cb(error);
+      } catch (err) {
+        this.#log.error({ err }, 'commit callback failed');
+      }
+    }
+  }
+
+  /** Refuse new entries and commit what is queued. */
+  stop(): void {
+    this.flush();
+    this.#stopped = true;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Window aggregations shared by the gateway's feature windows and the trainers under models/train, so a model
+ * sees at run time exactly the feature definitions it was trained on.
+ *
+ * - std is the population standard deviation (divide by n), 0 for fewer than two values.
+ * - slope is the least-squares slope of value against position: per reading for windows counted in readings,
+ *   per second (x = ts / 1000) for windows measured in seconds. 0 for fewer than two values.
+ */
+export const AGGREGATIONS = ['last', 'mean', 'std', 'min', 'max', 'slope', 'count'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+
+/** `values[i]` observed at `xs[i]` (omit xs for positions 0..n-1). `values` must not be empty except for count. */
+export function aggregate(kind: Aggregation, values: ArrayLike<number>, xs?: ArrayLike<number>): number {
+  const n = values.length;
+  if (kind === 'count') return n;
+  if (n === 0) return Number.NaN;
+  switch (kind) {
+    case 'last':
+      return values[n - 1]!;
+    case 'mean': {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += values[i]!;
+      return s / n;
+    }
+    case 'std': {
+      if (n < 2) return 0;
+      let s = 0;
+      for (let i = 0; i < n; i++) s += values[i]!;
+      const m = s / n;
+      let q = 0;
+      for (let i = 0; i < n; i++) q += (values[i]! - m) ** 2;
+      return Math.sqrt(q / n);
+    }
+    case 'min': {
+      let v = Infinity;
+      for (let i = 0; i < n; i++) v = Math.min(v, values[i]!);
+      return v;
+    }
+    case 'max': {
+      let v = -Infinity;
+      for (let i = 0; i < n; i++) v = Math.max(v, values[i]!);
+      return v;
+    }
+    case 'slope': {
+      if (n < 2) return 0;
+      let sx = 0;
+      let sy = 0;
+      for (let i = 0; i < n; i++) {
+        sx += xs ? xs[i]! : i;
+        sy += values[i]!;
+      }
+      const mx = sx / n;
+      const my = sy / n;
+      let sxy = 0;
+      let sxx = 0;
+      for (let i = 0; i < n; i++) {
+        const dx = (xs ? xs[i]! : i) - mx;
+        sxy += dx * (values[i]! - my);
+        sxx += dx * dx;
+      }
+      return sxx === 0 ? 0 : sxy / sxx;
+    }
+  }
+}
