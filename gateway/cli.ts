@@ -11,7 +11,7 @@ import { Gateway } from './gateway.js';
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const { config } = resolveConfig({ schema: gatewayConfigSchema, what: 'gateway', argv, env: io.env, flags: gatewayFlags });
   const log = createLogger({ level: config.log.level, name: 'gateway' });
-  const gateway = new Gateway({ config, log });
+  const gateway = new Gateway({ config, log, apiKey: io.env.SMARTMAINT_API_KEY });
   let stopping: Promise<void> | undefined;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => { stopped = resolve; });

@@ -3,6 +3,7 @@
  * Layering (file < SMARTMAINT_* env < flags) lives in shared/config-layers.ts.
  */
 import { hostname } from 'node:os';
+import cron from 'node-cron';
 import { z } from 'zod';
 import type { FlagSpec } from '../shared/config-layers.js';
 
@@ -34,6 +35,20 @@ export const gatewayConfigSchema = z.strictObject({
     maxClients: z.number().int().min(1).default(10_000).describe('Connections beyond this are refused.'),
     connectTimeoutMs: z.number().int().min(100).default(10_000)
       .describe('A socket that sends no CONNECT within this time is closed.'),
+    allowAnonymous: z.boolean().default(false)
+      .describe('Accept MQTT clients without a username (labs, benchmarks); they get unrestricted access. Logged as a warning.'),
+  }).prefault({}),
+  devices: z.strictObject({
+    pollIntervalMs: z.number().int().min(50).max(60_000).default(1_000)
+      .describe('How often devices.db is checked for changes made by `smartmaint devices` (removals take effect within this).'),
+  }).prefault({}),
+  api: z.strictObject({
+    maxBodyBytes: z.number().int().min(1_024).max(64 * 1_048_576).default(1_048_576)
+      .describe('Largest body accepted by POST /api/v1/data/ingest; larger → 413.'),
+    maxBatchItems: z.number().int().min(1).max(100_000).default(1_000)
+      .describe('Most readings in one JSON array posted to /api/v1/data/ingest; more → 413.'),
+    idempotencyWindowMs: z.number().int().min(1_000).default(600_000)
+      .describe('A repeated Idempotency-Key within this time is answered from the stored first response.'),
   }).prefault({}),
   http: z.strictObject({
     host: host.default('127.0.0.1').describe('Address the HTTP server (health, metrics, API) binds.'),
@@ -57,6 +72,32 @@ export const gatewayConfigSchema = z.strictObject({
     dedupWindowMs: z.number().int().min(0).default(60_000)
       .describe('For this long after a client connects, a QoS 1 message identical to one it already had stored (same packet id, topic and payload) is acknowledged without storing it again (MQTT-4.3.2 redelivery).'),
   }).prefault({}),
+  sync: z.strictObject({
+    cloudUrl: z.url({ protocol: /^https?$/ }).optional()
+      .describe('Base URL of the cloud ingestion API (e.g. https://cloud.example.com). Unset: standalone, everything kept locally.'),
+    apiKeyFile: z.string().min(1).optional()
+      .describe('File holding the gateway API key (re-read when the cloud refuses a key). SMARTMAINT_API_KEY may hold the key itself instead.'),
+    caFile: z.string().min(1).optional().describe('PEM file of CA certificates to trust for the cloud URL.'),
+    batchMaxReadings: z.number().int().min(1).max(10_000).default(1_000).describe('Readings per batch at most.'),
+    batchMaxBytes: z.number().int().min(1_024).max(4_000_000).default(1_000_000).describe('Uncompressed batch body size at most (estimated).'),
+    maxInFlight: z.number().int().min(1).max(64).default(4).describe('Batches in flight at once.'),
+    requestTimeoutMs: z.number().int().min(100).default(30_000).describe('A request without a response in this time is retried.'),
+    connectTimeoutMs: z.number().int().min(100).default(5_000),
+    backoffInitialMs: z.number().int().min(1).default(500).describe('First retry delay; doubles per failure, with full jitter.'),
+    backoffMaxMs: z.number().int().min(1).default(60_000).describe('Longest retry delay.'),
+    authRetryMs: z.number().int().min(100).default(30_000).describe('Retry interval while the cloud refuses the API key.'),
+    probeIntervalMs: z.number().int().min(50).default(1_000)
+      .describe('While retrying, how often to check whether the cloud answers again (to resume at once, not after the backoff).'),
+    backlogShare: z.number().min(0.05).max(1).default(0.5)
+      .describe('Share of in-flight batches the backlog may use while live data is flowing; an idle live lane gives it all.'),
+    heartbeatSchedule: z.string().min(1).refine((e) => cron.validate(e), 'not a valid node-cron expression').default('*/30 * * * * *').describe('node-cron expression (with seconds) for heartbeats.'),
+  }).prefault({}),
+  retention: z.strictObject({
+    syncedMaxAgeMs: z.number().int().min(0).default(7 * 86_400_000)
+      .describe('Synced readings older than this are pruned (kept until then for the status page and exports).'),
+    pruneIntervalMs: z.number().int().min(50).default(5_000),
+    pruneChunkRows: z.number().int().min(100).default(5_000).describe('Rows deleted per transaction, so pruning never stalls ingestion.'),
+  }).prefault({}),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
@@ -71,4 +112,7 @@ export const gatewayFlags: readonly FlagSpec[] = [
   { flag: 'http-host', path: 'http.host', type: 'string', description: 'HTTP bind address' },
   { flag: 'log-level', path: 'log.level', type: 'string', description: 'log level' },
   { flag: 'durability', path: 'outbox.durability', type: 'string', description: 'power-loss | process-crash' },
+  { flag: 'allow-anonymous', path: 'mqtt.allowAnonymous', type: 'boolean', description: 'accept MQTT clients without credentials' },
+  { flag: 'cloud-url', path: 'sync.cloudUrl', type: 'string', description: 'cloud ingestion API base URL' },
+  { flag: 'api-key-file', path: 'sync.apiKeyFile', type: 'string', description: 'file holding the gateway API key' },
 ];

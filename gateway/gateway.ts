@@ -4,19 +4,31 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { OriginApi } from './api/origin-api.js';
 import { MqttBroker } from './broker/broker.js';
 import type { GatewayConfig } from './config.js';
+import { DeviceRegistry } from './devices/device-registry.js';
+import { MqttAccess } from './devices/mqtt-access.js';
 import { buildGatewayHttp, type GatewayHttpDeps } from './http/server.js';
 import { MqttTelemetryIngest } from './ingest/mqtt-ingest.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { TopicMatcher } from './ingest/topics.js';
 import { GatewayMetrics } from './metrics.js';
 import { Outbox } from './outbox/outbox.js';
+import { RetentionPruner } from './outbox/retention.js';
+import { SyncStore } from './outbox/sync-store.js';
+import { RateMeter } from './ingest/rate-meter.js';
+import { SyncEngine } from './sync/engine.js';
+import { HeartbeatSender } from './sync/heartbeat.js';
+import { KeySource } from './sync/key-source.js';
+import { productVersion } from '../shared/version.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
   log: Logger;
   clock?: () => number;
+  /** The API key itself, from SMARTMAINT_API_KEY (never from argv). */
+  apiKey?: string | undefined;
 }
 
 export class Gateway {
@@ -28,6 +40,14 @@ export class Gateway {
   readonly pipeline: IngestPipeline;
   readonly mqttIngest: MqttTelemetryIngest;
   readonly broker: MqttBroker;
+  readonly devices: DeviceRegistry;
+  readonly originApi: OriginApi;
+  readonly syncStore: SyncStore;
+  readonly sync: SyncEngine;
+  readonly retention: RetentionPruner;
+  readonly ingestRate: RateMeter;
+  readonly #keys: KeySource;
+  #heartbeat: HeartbeatSender | undefined;
   #http: FastifyInstance | undefined;
   #httpPort = 0;
   #startedAt = 0;
@@ -56,13 +76,38 @@ export class Gateway {
       clock: this.clock,
       config: { ...config.telemetry, deadLetterPayloadCap: config.outbox.deadLetterPayloadCap, dedupWindowMs: config.outbox.dedupWindowMs },
     });
+    this.devices = new DeviceRegistry({
+      dataDir: config.dataDir, pollIntervalMs: config.devices.pollIntervalMs, log: log.child({ component: 'devices' }), registry: this.metrics.registry,
+    });
     this.broker = new MqttBroker({
       config: config.mqtt,
       log: log.child({ component: 'broker' }),
       metrics: this.metrics,
       ingest: this.mqttIngest,
       clock: this.clock,
+      access: new MqttAccess({
+        devices: this.devices, matcher: new TopicMatcher(config.telemetry.topics), allowAnonymous: config.mqtt.allowAnonymous,
+        log: log.child({ component: 'mqtt-access' }), clock: this.clock,
+      }),
     });
+    this.originApi = new OriginApi({
+      config, outbox: this.outbox, pipeline: this.pipeline, devices: this.devices, metrics: this.metrics, broker: this.broker,
+      log: log.child({ component: 'origin-api' }), clock: this.clock,
+    });
+    this.syncStore = new SyncStore({ outbox: this.outbox });
+    this.#keys = new KeySource({ file: config.sync.apiKeyFile, envKey: deps.apiKey });
+    this.sync = new SyncEngine({
+      store: this.syncStore,
+      outbox: this.outbox,
+      keys: this.#keys,
+      config: config.sync,
+      gatewayId: config.gatewayId,
+      metrics: this.metrics,
+      log: log.child({ component: 'sync' }),
+      clock: this.clock,
+    });
+    this.retention = new RetentionPruner({ outbox: this.outbox, config: config.retention, log: log.child({ component: 'retention' }), clock: this.clock });
+    this.ingestRate = new RateMeter({ clock: this.clock });
   }
 
   get mqttPort(): number {
@@ -78,12 +123,39 @@ export class Gateway {
     return this.#http;
   }
 
+  /** The health snapshot sent to the cloud (shared/protocol.ts heartbeatSchema). */
+  heartbeatSnapshot() {
+    const status = this.sync.status();
+    const now = this.clock();
+    return {
+      v: 1 as const,
+      ts: now,
+      version: productVersion,
+      uptimeS: Math.round((now - this.#startedAt) / 1000),
+      backlog: { pending: status.pending, oldestPendingAgeMs: status.oldestPendingAgeMs },
+      sync: { state: status.state, lastSuccessTs: status.lastSuccessAt },
+      brokerClients: this.broker.clientCount,
+      ingestRate: Math.round(this.ingestRate.rate() * 10) / 10,
+      disk: { usedBytes: this.outbox.fileBytes(), budgetBytes: null },
+    };
+  }
+
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error(`cannot start a gateway that is ${this.#state}`);
     this.#state = 'starting';
     this.#startedAt = this.clock();
     try {
       this.outbox.open();
+      this.syncStore.open();
+      this.devices.start();
+      this.originApi.start();
+      this.pipeline.onCommit((entries) => {
+        this.syncStore.onCommitted(entries);
+        let n = 0;
+        for (const e of entries) n += e.readings?.length ?? 0;
+        this.ingestRate.add(n);
+        this.sync.wake();
+      });
       const httpDeps: GatewayHttpDeps = {
         // Per-request lines are debug noise at 10k req/s: the http child logs warnings and errors unless debugging.
         log: this.log.child({ component: 'http' }, { level: this.log.levelVal < 30 ? this.log.level : 'warn' }),
@@ -94,7 +166,19 @@ export class Gateway {
         pipeline: this.pipeline,
         broker: this.broker,
         metrics: this.metrics,
-        pendingReadings: () => this.outbox.stats().readings,
+        pendingReadings: () => this.syncStore.pending,
+        beforeMetrics: () => {
+          const oldest = this.syncStore.oldestPending();
+          this.metrics.oldestPendingAge.set(oldest ? Math.max(0, this.clock() - oldest.receivedAt) / 1000 : 0);
+        },
+        plugins: [this.originApi.plugin],
+        extraHealth: {
+          sync: () => {
+            const status = this.sync.status();
+            // A refused key is a gateway fault an operator must fix; an unreachable cloud is only degraded.
+            return { healthy: status.state !== 'auth-failed', degraded: status.state === 'retrying', ...status };
+          },
+        },
       };
       await this.broker.start();
       this.#http = await buildGatewayHttp(httpDeps);
@@ -102,6 +186,22 @@ export class Gateway {
       const address = this.#http.server.address();
       this.#httpPort = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
       this.log.info({ port: this.#httpPort, host: this.config.http.host }, 'http listening');
+      this.sync.start();
+      const client = this.sync.client;
+      if (client) {
+        this.#heartbeat = new HeartbeatSender({
+          schedule: this.config.sync.heartbeatSchedule,
+          client,
+          keys: this.#keys,
+          gatewayId: this.config.gatewayId,
+          snapshot: () => this.heartbeatSnapshot(),
+          onAnswer: (status) => { if (status < 500) this.sync.linkUp(); },
+          metrics: this.metrics,
+          log: this.log.child({ component: 'heartbeat' }),
+        });
+        this.#heartbeat.start();
+      }
+      this.retention.start();
       this.#state = 'running';
       this.log.info({ gatewayId: this.config.gatewayId, mqttPort: this.mqttPort, httpPort: this.#httpPort }, 'gateway started');
     } catch (err) {
@@ -120,10 +220,19 @@ export class Gateway {
     this.broker.stopAccepting();
     const http = this.#http;
     const httpClosed = http ? http.close().catch((err: unknown) => this.log.warn({ err }, 'http close failed')) : Promise.resolve();
+    // Sync first: it reads the outbox, and must not wake on the final commits below.
+    await this.#heartbeat?.stop();
+    await this.sync.stop();
+    this.retention.stop();
     this.pipeline.flush();
     await this.broker.stop();
     this.pipeline.stop();
     await httpClosed;
+    await this.#heartbeat?.stop();
+    await this.sync.stop();
+    this.retention.stop();
+    this.originApi.stop();
+    this.devices.stop();
     this.outbox.close();
     this.#state = 'stopped';
     this.log.info('gateway stopped');

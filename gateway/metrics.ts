@@ -18,6 +18,16 @@ export class GatewayMetrics {
   readonly outboxBytes: Gauge;
   readonly commitSeconds: Histogram;
   readonly commitRows: Histogram;
+  readonly syncReadings: Counter;
+  readonly syncDuplicates: Counter;
+  readonly syncRefused: Counter;
+  readonly syncBatches: Counter<'result'>;
+  readonly syncBytes: Counter;
+  readonly syncState: Gauge<'state'>;
+  readonly syncLastSuccess: Gauge;
+  readonly syncInFlight: Gauge;
+  readonly oldestPendingAge: Gauge;
+  readonly heartbeats: Counter<'result'>;
 
   constructor(options: { prefix?: string; defaultMetrics?: boolean } = {}) {
     const registry = new Registry();
@@ -35,6 +45,16 @@ export class GatewayMetrics {
     this.outboxBytes = new Gauge({ name: 'smartmaint_outbox_bytes', help: 'Outbox database size on disk (database + WAL).', registers });
     this.commitSeconds = new Histogram({ name: 'smartmaint_outbox_commit_seconds', help: 'Duration of one group commit.', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
     this.commitRows = new Histogram({ name: 'smartmaint_outbox_commit_rows', help: 'Rows written per group commit.', buckets: [1, 10, 50, 100, 500, 1000, 5000, 20000], registers });
+    this.syncReadings = new Counter({ name: 'smartmaint_sync_readings_total', help: 'Readings the cloud confirmed (accepted or already had).', registers });
+    this.syncDuplicates = new Counter({ name: 'smartmaint_sync_duplicates_total', help: 'Readings the cloud reported as duplicates (already stored).', registers });
+    this.syncRefused = new Counter({ name: 'smartmaint_sync_readings_refused_total', help: 'Readings the cloud refused; kept locally as dead letters with the reason.', registers });
+    this.syncBatches = new Counter({ name: 'smartmaint_sync_batches_total', help: 'Batch requests by result (ok, retry, auth, split, rekey).', labelNames: ['result'], registers });
+    this.syncBytes = new Counter({ name: 'smartmaint_sync_bytes_total', help: 'Request body bytes sent to the cloud (gzip).', registers });
+    this.syncState = new Gauge({ name: 'smartmaint_sync_state', help: 'Sync state: 1 for the current one (disabled, idle, syncing, retrying, auth-failed).', labelNames: ['state'], registers });
+    this.syncLastSuccess = new Gauge({ name: 'smartmaint_sync_last_success_timestamp_seconds', help: 'When the cloud last accepted a batch.', registers });
+    this.syncInFlight = new Gauge({ name: 'smartmaint_sync_inflight_batches', help: 'Batches awaiting a cloud answer.', registers });
+    this.oldestPendingAge = new Gauge({ name: 'smartmaint_outbox_oldest_pending_age_seconds', help: 'Age of the oldest reading not yet synced (0 when none).', registers });
+    this.heartbeats = new Counter({ name: 'smartmaint_heartbeats_total', help: 'Heartbeats sent to the cloud, by result.', labelNames: ['result'], registers });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   }
 }

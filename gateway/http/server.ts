@@ -24,6 +24,8 @@ export interface GatewayHttpDeps {
   metrics: GatewayMetrics;
   /** Readings not yet synced to the cloud. */
   pendingReadings: () => number;
+  /** Refreshes gauges computed on demand, before /metrics is rendered. */
+  beforeMetrics?: () => void;
   /** Further components' health (sync, models), shown in /health/detailed. */
   extraHealth?: Record<string, () => PartHealth>;
   /** Routes added by other components (the origin API, the status page). */

@@ -46,4 +46,74 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX dead_letters_reason ON dead_letters (reason, id);
     `,
   },
+  {
+    version: 2,
+    description: 'sync state, priority, alerts, scores, gaps',
+    sql: `
+      -- 0 = pending, 1 = accepted by the cloud (or a duplicate there), 2 = refused by the cloud (kept, see dead_letters).
+      ALTER TABLE readings ADD COLUMN synced INTEGER NOT NULL DEFAULT 0;
+      -- 1 = goes ahead of the backlog (anomalous score); set by scoring.
+      ALTER TABLE readings ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX readings_pending ON readings (seq) WHERE synced = 0;
+      CREATE INDEX readings_pending_priority ON readings (seq) WHERE synced = 0 AND priority = 1;
+      CREATE TABLE scores (
+        seq INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        output TEXT NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (seq, model, output)
+      ) WITHOUT ROWID;
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        asset TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        output TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        state TEXT NOT NULL,
+        value REAL NOT NULL,
+        threshold REAL NOT NULL,
+        ts INTEGER NOT NULL,
+        synced INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX alerts_pending ON alerts (ts) WHERE synced = 0;
+      -- Readings the cloud will never get (dropped or folded under the disk budget), accounted for exactly.
+      CREATE TABLE gaps (
+        id INTEGER PRIMARY KEY,
+        from_ts INTEGER NOT NULL,
+        to_ts INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        synced INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
+  {
+    version: 3,
+    description: 'HTTP ingest events (origin API) and Idempotency-Key records',
+    sql: `
+      -- One row per reading posted over POST /api/v1/data/ingest; seq is the first reading's seq, count how many it made.
+      CREATE TABLE http_events (
+        seq INTEGER PRIMARY KEY,
+        count INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        sensor_id TEXT NOT NULL,
+        device_id TEXT,
+        metadata TEXT
+      );
+      -- draft-ietf-httpapi-idempotency-key-header: the first response per (device, key), answered again for repeats.
+      CREATE TABLE idempotency_keys (
+        device_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        response TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (device_id, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+    `,
+  },
 ];

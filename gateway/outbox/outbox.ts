@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StorageError } from '../../shared/errors.js';
+import type { HttpEventRecord } from '../ingest/http-events.js';
 import { openOutboxDatabase, outboxPath, type Durability, type OutboxDatabase } from './database.js';
 
 export type ReadingSource = 'mqtt' | 'http';
@@ -31,7 +32,12 @@ export interface OutboxEntry {
   deadLetter: DeadLetterRow | null;
   /** Filled in by write(): the seq of the first reading of this entry. */
   firstSeq?: number;
+  /** HTTP ingest: event ids, origin metadata and the Idempotency-Key record, written in the same transaction. */
+  http?: HttpEventRecord;
 }
+
+/** Runs inside write()'s transaction after the entries' rows are inserted (firstSeq set); a throw rolls it all back. */
+export type WriteHook = (entries: readonly OutboxEntry[]) => void;
 
 export interface DeadLetterRow {
   receivedAt: number;
@@ -116,6 +122,7 @@ export class Outbox {
   #nextSeq = 1;
   #readingCount = 0;
   #deadLetterCount = 0;
+  readonly #writeHooks: WriteHook[] = [];
 
   constructor(deps: { dataDir: string; durability: Durability; log: Logger }) {
     this.#dataDir = deps.dataDir;
@@ -167,12 +174,23 @@ export class Outbox {
         }
       }
       if (readings > 0) stmts.setHwm.run(String(seq - 1));
+      for (const hook of this.#writeHooks) hook(entries);
       // Only advance the in-memory counter once the statements succeeded; a throw rolls the transaction back.
       this.#nextSeq = seq;
       return { readings, deadLetters };
     });
     this.#log.info({ file: outboxPath(this.#dataDir), epoch: this.#epoch, nextSeq: this.#nextSeq,
       readings: this.#readingCount, durability: this.#durability }, 'outbox open');
+  }
+
+  /** Sibling stores that must commit with the readings (HTTP idempotency keys) add their rows here. */
+  addWriteHook(hook: WriteHook): void {
+    this.#writeHooks.push(hook);
+  }
+
+  /** The open database, for sibling stores (sync state, budget) that share the file and its transactions. */
+  get database(): OutboxDatabase {
+    return this.#requireDb();
   }
 
   get epoch(): string {
@@ -198,6 +216,11 @@ export class Outbox {
       for (const e of entries) delete e.firstSeq;
       throw new StorageError(`outbox write failed: ${(err as Error).message}`, err);
     }
+  }
+
+  /** Readings deleted by retention or the disk budget. */
+  noteDeleted(readings: number): void {
+    this.#readingCount = Math.max(0, this.#readingCount - readings);
   }
 
   /** True if this client already had a message with the same packet id and content stored since `sinceMs`. */

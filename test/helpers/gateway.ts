@@ -27,7 +27,8 @@ export function gatewayConfig(dataDir: string, overrides: DeepPartial<GatewayCon
     dataDir,
     ...overrides,
     log: { level: 'silent', ...(overrides.log ?? {}) },
-    mqtt: { host: '127.0.0.1', port: 0, ...(overrides.mqtt ?? {}) },
+    // Spine tests connect without credentials; device-auth tests pass allowAnonymous: false.
+    mqtt: { host: '127.0.0.1', port: 0, allowAnonymous: true, ...(overrides.mqtt ?? {}) },
     http: { host: '127.0.0.1', port: 0, ...(overrides.http ?? {}) },
   };
   return validateConfig(gatewayConfigSchema, raw, 'gateway');
@@ -65,9 +66,13 @@ export interface GatewayChild {
   exited: Promise<number | null>;
 }
 
-/** Runs `smartmaint gateway` from the build (dist/) as a child process and waits for its ports. */
-export function spawnGateway(args: string[], env: Record<string, string> = {}): Promise<GatewayChild> {
-  const child = spawn(process.execPath, [join(projectRoot, 'dist/shared/cli.js'), 'gateway', ...args], {
+/**
+ * Runs `smartmaint gateway` from the build (dist/) as a child process and waits for its ports. Anonymous MQTT is
+ * on (the spine tests connect without credentials) unless `anonymous: false`.
+ */
+export function spawnGateway(args: string[], env: Record<string, string> = {}, options: { anonymous?: boolean } = {}): Promise<GatewayChild> {
+  const anon = options.anonymous === false ? [] : ['--allow-anonymous'];
+  const child = spawn(process.execPath, [join(projectRoot, 'dist/shared/cli.js'), 'gateway', ...anon, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

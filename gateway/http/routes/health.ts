@@ -64,7 +64,14 @@ export function registerHealthRoutes(app: FastifyInstance, deps: GatewayHttpDeps
   });
   app.get('/health/detailed', async (_req, reply) => {
     const parts: Record<string, PartHealth> = { db: dbHealth(deps), broker: brokerHealth(deps) };
-    for (const [name, probe] of Object.entries(deps.extraHealth ?? {})) parts[name] = probe();
+    for (const [name, probe] of Object.entries(deps.extraHealth ?? {})) {
+      try {
+        parts[name] = probe();
+      } catch (err) {
+        // A probe that cannot even answer is an unhealthy part, not a 500.
+        parts[name] = { healthy: false, error: (err as Error).message };
+      }
+    }
     const healthy = Object.values(parts).every((p) => p.healthy);
     const mem = process.memoryUsage();
     return reply.code(healthy ? 200 : 503).send({

@@ -1,0 +1,192 @@
+/**
+ * The outbox as the sync engine sees it: pending readings by lane (priority, live, backlog), with their
+ * model scores; pending alerts and gaps; marking what the cloud accepted or refused. Shares the outbox's
+ * database; statements are prepared once in open().
+ */
+import type Database from 'better-sqlite3';
+import type { Alert, Gap, Reading, Score } from '../../shared/protocol.js';
+import type { Outbox, OutboxEntry } from './outbox.js';
+
+type Statement = Database.Statement<unknown[]>;
+
+export interface PendingReading extends Reading {
+  /** bytes this reading adds to a batch body, estimated without serialising it */
+  sizeEstimate: number;
+}
+
+export interface SeqRange {
+  from: number;
+  to: number;
+}
+
+interface RawPending {
+  seq: number; ts: number; received_at: number; asset: string; sensor: string; value: number;
+  unit: string | null; quality: string | number | null;
+}
+
+interface Prepared {
+  lane: Statement;
+  laneBounded: Statement;
+  priority: Statement;
+  scoresBetween: Statement;
+  markRange: Statement;
+  markOne: Statement;
+  countPending: Statement;
+  oldestPending: Statement;
+  pendingAlerts: Statement;
+  markAlert: Statement;
+  pendingGaps: Statement;
+  markGap: Statement;
+  insertDeadLetter: Statement;
+}
+
+/** Compress a sorted list of seqs into inclusive ranges (batches are mostly contiguous). */
+export function toRanges(seqs: readonly number[]): SeqRange[] {
+  const out: SeqRange[] = [];
+  for (const s of seqs) {
+    const last = out[out.length - 1];
+    if (last && s === last.to + 1) last.to = s;
+    else out.push({ from: s, to: s });
+  }
+  return out;
+}
+
+export class SyncStore {
+  readonly #outbox: Outbox;
+  #db: Database.Database | undefined;
+  #s: Prepared | undefined;
+  #pending = 0;
+
+  constructor(deps: { outbox: Outbox }) {
+    this.#outbox = deps.outbox;
+  }
+
+  open(): void {
+    const db = this.#outbox.database;
+    this.#db = db;
+    const cols = 'seq, ts, received_at, asset, sensor, value, unit, quality';
+    this.#s = {
+      lane: db.prepare(`SELECT ${cols} FROM readings WHERE synced = 0 AND seq > ? ORDER BY seq LIMIT ?`),
+      laneBounded: db.prepare(`SELECT ${cols} FROM readings WHERE synced = 0 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
+      priority: db.prepare(`SELECT ${cols} FROM readings WHERE synced = 0 AND priority = 1 AND seq > ? ORDER BY seq LIMIT ?`),
+      scoresBetween: db.prepare('SELECT seq, model, version, output, value FROM scores WHERE seq BETWEEN ? AND ? ORDER BY seq'),
+      markRange: db.prepare('UPDATE readings SET synced = ? WHERE seq BETWEEN ? AND ? AND synced = 0'),
+      markOne: db.prepare('UPDATE readings SET synced = ? WHERE seq = ? AND synced = 0'),
+      countPending: db.prepare('SELECT count(*) AS n FROM readings WHERE synced = 0'),
+      oldestPending: db.prepare('SELECT seq, received_at FROM readings WHERE synced = 0 ORDER BY seq LIMIT 1'),
+      pendingAlerts: db.prepare('SELECT id, asset, model, version, output, severity, state, value, threshold, ts FROM alerts WHERE synced = 0 ORDER BY ts LIMIT ?'),
+      markAlert: db.prepare('UPDATE alerts SET synced = 1 WHERE id = ?'),
+      pendingGaps: db.prepare('SELECT id, from_ts, to_ts, count, reason FROM gaps WHERE synced = 0 ORDER BY id LIMIT ?'),
+      markGap: db.prepare('UPDATE gaps SET synced = 1 WHERE id = ?'),
+      insertDeadLetter: db.prepare(
+        `INSERT INTO dead_letters (received_at, source, topic, client_id, reason, detail, payload, payload_size)
+         VALUES (?, 'sync', ?, NULL, ?, ?, ?, ?)`,
+      ),
+    };
+    this.#pending = (this.#s.countPending.get() as { n: number }).n;
+  }
+
+  /** Readings not yet accepted or refused by the cloud. Kept in memory: counted at open, then maintained. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Called after each group commit. */
+  onCommitted(entries: readonly OutboxEntry[]): void {
+    for (const e of entries) this.#pending += e.readings?.length ?? 0;
+  }
+
+  /** Called when readings were deleted while still pending (disk budget). */
+  onPendingDeleted(count: number): void {
+    this.#pending = Math.max(0, this.#pending - count);
+  }
+
+  oldestPending(): { seq: number; receivedAt: number } | null {
+    const row = this.#p().oldestPending.get() as { seq: number; received_at: number } | undefined;
+    return row ? { seq: row.seq, receivedAt: row.received_at } : null;
+  }
+
+  /**
+   * Pending readings after `afterSeq` (and at most `upToSeq`), in seq order, with their scores attached,
+   * stopping at `maxReadings` or when the estimated body would exceed `maxBytes`.
+   */
+  readLane(lane: 'priority' | 'live' | 'backlog', afterSeq: number, upToSeq: number, maxReadings: number, maxBytes: number): PendingReading[] {
+    const s = this.#p();
+    let rows: RawPending[];
+    if (lane === 'priority') rows = s.priority.all(afterSeq, maxReadings) as RawPending[];
+    else if (upToSeq === Number.MAX_SAFE_INTEGER) rows = s.lane.all(afterSeq, maxReadings) as RawPending[];
+    else rows = s.laneBounded.all(afterSeq, upToSeq, maxReadings) as RawPending[];
+    const out: PendingReading[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      const size = 96 + r.asset.length + r.sensor.length + (r.unit?.length ?? 0) + (typeof r.quality === 'string' ? r.quality.length : 8);
+      if (out.length > 0 && bytes + size > maxBytes) break;
+      bytes += size;
+      const reading: PendingReading = { seq: r.seq, ts: r.ts, receivedAt: r.received_at, asset: r.asset, sensor: r.sensor, value: r.value, sizeEstimate: size };
+      if (r.unit !== null) reading.unit = r.unit;
+      if (r.quality !== null) reading.quality = r.quality;
+      out.push(reading);
+    }
+    if (out.length > 0) this.#attachScores(out);
+    return out;
+  }
+
+  #attachScores(readings: PendingReading[]): void {
+    const first = readings[0]!.seq;
+    const last = readings[readings.length - 1]!.seq;
+    const rows = this.#p().scoresBetween.all(first, last) as Array<Score & { seq: number }>;
+    if (rows.length === 0) return;
+    const bySeq = new Map<number, PendingReading>();
+    for (const r of readings) bySeq.set(r.seq, r);
+    for (const row of rows) {
+      const reading = bySeq.get(row.seq);
+      if (!reading) continue;
+      (reading.scores ??= []).push({ model: row.model, version: row.version, output: row.output, value: row.value });
+      reading.sizeEstimate += 64;
+    }
+  }
+
+  pendingAlerts(limit: number): Alert[] {
+    return this.#p().pendingAlerts.all(limit) as Alert[];
+  }
+
+  pendingGaps(limit: number): Array<Gap & { id: number }> {
+    const rows = this.#p().pendingGaps.all(limit) as Array<{ id: number; from_ts: number; to_ts: number; count: number; reason: string }>;
+    return rows.map((r) => ({ id: r.id, fromTs: r.from_ts, toTs: r.to_ts, count: r.count, reason: r.reason }));
+  }
+
+  /**
+   * Record a cloud answer in one transaction: accepted (and duplicate) readings become synced, refused ones
+   * are marked refused and kept as dead letters with the cloud's reason; alerts and gaps of the batch are done.
+   */
+  recordOutcome(outcome: {
+    accepted: readonly number[];
+    refused: ReadonlyArray<{ reading: Reading; reason: string; status: number }>;
+    alertIds: readonly string[];
+    gapIds: readonly number[];
+    at: number;
+  }): number {
+    const s = this.#p();
+    let changed = 0;
+    this.#db!.transaction(() => {
+      for (const range of toRanges(outcome.accepted)) changed += s.markRange.run(1, range.from, range.to).changes;
+      for (const r of outcome.refused) {
+        const n = s.markOne.run(2, r.reading.seq).changes;
+        changed += n;
+        if (n > 0) {
+          const payload = Buffer.from(JSON.stringify(r.reading));
+          s.insertDeadLetter.run(outcome.at, `reading/${r.reading.seq}`, `cloud-refused-${r.status}`, r.reason.slice(0, 500), payload, payload.length);
+        }
+      }
+      for (const id of outcome.alertIds) s.markAlert.run(id);
+      for (const id of outcome.gapIds) s.markGap.run(id);
+    })();
+    this.#pending = Math.max(0, this.#pending - changed);
+    return changed;
+  }
+
+  #p(): Prepared {
+    if (!this.#s) throw new Error('sync store not open');
+    return this.#s;
+  }
+}
