@@ -69,6 +69,12 @@ export const gatewayConfigSchema = z.strictObject({
     flushIntervalMs: z.number().int().min(1).max(10_000).default(20)
       .describe('QoS 0 readings are committed within this time; QoS 1 commits as soon as the writer is free.'),
     deadLetterPayloadCap: z.number().int().min(0).default(4_096).describe('Raw bytes kept with a dead letter.'),
+    maxBytes: z.number().int().min(1_048_576).nullable().default(null)
+      .describe('Disk budget for the outbox (live pages of the database); null = limited only by the disk.'),
+    whenFull: z.enum(['reject-new', 'drop-oldest', 'downsample']).default('drop-oldest')
+      .describe('At the budget, after pruning synced readings: reject-new (QoS 1 not acknowledged, QoS 0 dropped and counted), drop-oldest, or downsample (fold old normal readings into per-window aggregates). Every dropped or folded reading is recorded in a synced gap record.'),
+    downsampleWindowMs: z.number().int().min(1_000).default(60_000).describe('Window of the downsample policy\'s aggregates.'),
+    budgetCheckIntervalMs: z.number().int().min(50).default(500),
     dedupWindowMs: z.number().int().min(0).default(60_000)
       .describe('For this long after a client connects, a QoS 1 message identical to one it already had stored (same packet id, topic and payload) is acknowledged without storing it again (MQTT-4.3.2 redelivery).'),
   }).prefault({}),

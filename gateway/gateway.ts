@@ -15,6 +15,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { TopicMatcher } from './ingest/topics.js';
 import { GatewayMetrics } from './metrics.js';
 import { Outbox } from './outbox/outbox.js';
+import { DiskBudget } from './outbox/budget.js';
 import { RetentionPruner } from './outbox/retention.js';
 import { SyncStore } from './outbox/sync-store.js';
 import { RateMeter } from './ingest/rate-meter.js';
@@ -45,6 +46,7 @@ export class Gateway {
   readonly syncStore: SyncStore;
   readonly sync: SyncEngine;
   readonly retention: RetentionPruner;
+  readonly budget: DiskBudget;
   readonly ingestRate: RateMeter;
   readonly #keys: KeySource;
   #heartbeat: HeartbeatSender | undefined;
@@ -108,6 +110,16 @@ export class Gateway {
     });
     this.retention = new RetentionPruner({ outbox: this.outbox, config: config.retention, log: log.child({ component: 'retention' }), clock: this.clock });
     this.ingestRate = new RateMeter({ clock: this.clock });
+    this.budget = new DiskBudget({
+      outbox: this.outbox,
+      sync: this.syncStore,
+      pipeline: this.pipeline,
+      isClaimed: (seq) => this.sync.isClaimed(seq),
+      config: config.outbox,
+      metrics: this.metrics,
+      log: log.child({ component: 'budget' }),
+      clock: this.clock,
+    });
   }
 
   get mqttPort(): number {
@@ -136,7 +148,7 @@ export class Gateway {
       sync: { state: status.state, lastSuccessTs: status.lastSuccessAt },
       brokerClients: this.broker.clientCount,
       ingestRate: Math.round(this.ingestRate.rate() * 10) / 10,
-      disk: { usedBytes: this.outbox.fileBytes(), budgetBytes: null },
+      disk: { usedBytes: this.budget.enabled ? this.budget.usedBytes() : this.outbox.fileBytes(), budgetBytes: this.config.outbox.maxBytes },
     };
   }
 
@@ -202,6 +214,7 @@ export class Gateway {
         this.#heartbeat.start();
       }
       this.retention.start();
+      this.budget.start();
       this.#state = 'running';
       this.log.info({ gatewayId: this.config.gatewayId, mqttPort: this.mqttPort, httpPort: this.#httpPort }, 'gateway started');
     } catch (err) {
@@ -225,6 +238,7 @@ export class Gateway {
     await this.sync.stop();
     this.retention.stop();
     this.pipeline.flush();
+    this.budget.stop();
     await this.broker.stop();
     this.pipeline.stop();
     await httpClosed;

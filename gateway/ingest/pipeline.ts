@@ -7,7 +7,7 @@
  * entries wait at most `flushIntervalMs` or until `maxBatchReadings` rows are queued.
  */
 import type { Logger } from 'pino';
-import { ShuttingDownError } from '../../shared/errors.js';
+import { OutboxFullError, ShuttingDownError } from '../../shared/errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
 
@@ -38,6 +38,8 @@ export class IngestPipeline {
   #stopped = false;
   #listeners: CommitListener[] = [];
   #health: CommitHealth = { lastCommitAt: null, lastError: null };
+  /** Set by the disk budget under the reject-new policy: receives the readings it refuses without a callback. */
+  #refusing: ((entry: OutboxEntry) => void) | null = null;
 
   constructor(deps: { outbox: Outbox; metrics: GatewayMetrics; log: Logger; config: PipelineConfig; clock: () => number }) {
     this.#outbox = deps.outbox;
@@ -55,6 +57,19 @@ export class IngestPipeline {
     return this.#rows;
   }
 
+  /** Whether new readings are refused (disk budget, reject-new policy). */
+  get refusing(): boolean {
+    return this.#refusing !== null;
+  }
+
+  /**
+   * Refuse new readings (null to accept again). Entries with a callback (QoS 1, HTTP) are told OutboxFullError,
+   * so the device keeps the message; the others (QoS 0) go to `onDropped` to be counted and accounted for.
+   */
+  setRefusing(onDropped: ((entry: OutboxEntry) => void) | null): void {
+    this.#refusing = onDropped;
+  }
+
   /** Called after every successful commit with the committed entries (seqs assigned). */
   onCommit(listener: CommitListener): void {
     this.#listeners.push(listener);
@@ -69,6 +84,11 @@ export class IngestPipeline {
       const err = new ShuttingDownError('ingest pipeline');
       if (done) done(err);
       else this.#metrics.readingsLost.inc({ reason: 'shutting-down' }, entry.readings?.length ?? 0);
+      return;
+    }
+    if (this.#refusing !== null && entry.readings !== null) {
+      if (done) done(new OutboxFullError());
+      else this.#refusing(entry);
       return;
     }
     this.#entries.push(entry);

@@ -9,7 +9,8 @@ import { StorageError } from '../../shared/errors.js';
 import type { HttpEventRecord } from '../ingest/http-events.js';
 import { openOutboxDatabase, outboxPath, type Durability, type OutboxDatabase } from './database.js';
 
-export type ReadingSource = 'mqtt' | 'http';
+/** Where a reading came from; `aggregate` rows are written by the disk budget's downsample policy. */
+export type ReadingSource = 'mqtt' | 'http' | 'aggregate';
 
 export interface ReadingRow {
   ts: number;

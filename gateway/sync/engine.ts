@@ -180,6 +180,11 @@ export class SyncEngine {
     };
   }
 
+  /** True while the reading is part of a batch being sent or awaiting a retry. */
+  isClaimed(seq: number): boolean {
+    return this.#claimed.has(seq);
+  }
+
   /** Resolves when nothing is pending or in flight (tests and benchmarks). */
   whenIdle(): Promise<void> {
     if (this.#isDrained()) return Promise.resolve();

@@ -1,0 +1,282 @@
+/**
+ * The outbox's disk budget. Checked on a timer: when the live pages of the database reach `maxBytes`, synced
+ * readings go first (they are only kept for the status page and exports); if unsynced data alone is over the
+ * budget, the `whenFull` policy applies:
+ *   reject-new   new QoS 1 / HTTP readings are refused (no PUBACK, 429), so devices keep them; QoS 0 readings are
+ *                dropped and counted;
+ *   drop-oldest  the oldest unsynced readings are deleted;
+ *   downsample   the oldest normal (not anomalous) readings are folded into per-window aggregates
+ *                (<sensor> = mean, <sensor>:min, <sensor>:max, <sensor>:count); anomalous readings stay raw.
+ * Every reading dropped or folded is recorded in a gap {fromTs, toTs, count, reason} that is synced, so the cloud
+ * knows exactly what it will never get: received = stored + dropped + folded. Readings in an in-flight sync batch
+ * are never touched (they may already be in the cloud).
+ */
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { IngestPipeline } from '../ingest/pipeline.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Outbox, OutboxEntry, ReadingRow } from './outbox.js';
+import { toRanges, type SyncStore } from './sync-store.js';
+
+export interface BudgetConfig {
+  maxBytes: number | null;
+  whenFull: 'reject-new' | 'drop-oldest' | 'downsample';
+  downsampleWindowMs: number;
+  budgetCheckIntervalMs: number;
+}
+
+type Statement = Database.Statement<unknown[]>;
+
+interface Candidate { seq: number; ts: number; asset: string; sensor: string; value: number; unit: string | null }
+
+/** Free down to this share of the budget once over it, so the policy does not flap at the limit. */
+const LOW_WATER = 0.9;
+const CHUNK = 2_000;
+
+export class DiskBudget {
+  readonly #outbox: Outbox;
+  readonly #sync: SyncStore;
+  readonly #pipeline: IngestPipeline;
+  readonly #isClaimed: (seq: number) => boolean;
+  readonly #config: BudgetConfig;
+  readonly #metrics: GatewayMetrics;
+  readonly #log: Logger;
+  readonly #clock: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #s: Record<'pageCount' | 'freeCount' | 'oldestSynced' | 'deleteSynced' | 'oldestPending' | 'oldestNormal' | 'deleteRange' | 'deleteScores' | 'insertGap', Statement> | undefined;
+  #pageSize = 4096;
+  #refused: { fromTs: number; toTs: number; count: number } | null = null;
+  readonly totals = { dropped: 0, folded: 0, refusedQos0: 0, prunedSynced: 0 };
+
+  constructor(deps: {
+    outbox: Outbox; sync: SyncStore; pipeline: IngestPipeline; isClaimed: (seq: number) => boolean;
+    config: BudgetConfig; metrics: GatewayMetrics; log: Logger; clock: () => number;
+  }) {
+    this.#outbox = deps.outbox;
+    this.#sync = deps.sync;
+    this.#pipeline = deps.pipeline;
+    this.#isClaimed = deps.isClaimed;
+    this.#config = deps.config;
+    this.#metrics = deps.metrics;
+    this.#log = deps.log;
+    this.#clock = deps.clock;
+  }
+
+  get enabled(): boolean {
+    return this.#config.maxBytes !== null;
+  }
+
+  start(): void {
+    if (this.#config.maxBytes === null) return;
+    const db = this.#outbox.database;
+    this.#pageSize = db.pragma('page_size', { simple: true }) as number;
+    this.#s = {
+      pageCount: db.prepare('PRAGMA page_count'),
+      freeCount: db.prepare('PRAGMA freelist_count'),
+      oldestSynced: db.prepare('SELECT max(seq) AS upTo, count(*) AS n FROM (SELECT seq FROM readings WHERE synced <> 0 ORDER BY seq LIMIT ?)'),
+      deleteSynced: db.prepare('DELETE FROM readings WHERE seq <= ? AND synced <> 0'),
+      oldestPending: db.prepare('SELECT seq, ts, asset, sensor, value, unit FROM readings WHERE synced = 0 ORDER BY seq LIMIT ?'),
+      oldestNormal: db.prepare('SELECT seq, ts, asset, sensor, value, unit FROM readings WHERE synced = 0 AND priority = 0 ORDER BY seq LIMIT ?'),
+      deleteRange: db.prepare('DELETE FROM readings WHERE seq BETWEEN ? AND ? AND synced = 0'),
+      deleteScores: db.prepare('DELETE FROM scores WHERE seq BETWEEN ? AND ?'),
+      insertGap: db.prepare('INSERT INTO gaps (from_ts, to_ts, count, reason, created_at) VALUES (?, ?, ?, ?, ?)'),
+    };
+    this.#schedule();
+  }
+
+  /** Live pages of the database: what the data occupies, whatever the file's high-water size. */
+  usedBytes(): number {
+    const s = this.#s;
+    if (!s) return this.#outbox.fileBytes();
+    const pages = (s.pageCount.get() as { page_count: number }).page_count;
+    const free = (s.freeCount.get() as { freelist_count: number }).freelist_count;
+    return (pages - free) * this.#pageSize;
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      try {
+        this.check();
+      } catch (err) {
+        this.#log.error({ err }, 'disk budget check failed');
+      }
+      this.#schedule();
+    }, this.#config.budgetCheckIntervalMs);
+  }
+
+  /** One budget pass (also called by tests). */
+  check(): void {
+    const max = this.#config.maxBytes;
+    if (max === null || !this.#s || !this.#outbox.isOpen) return;
+    let used = this.usedBytes();
+    if (this.#pipeline.refusing && used < max * LOW_WATER) {
+      this.#pipeline.setRefusing(null);
+      this.#log.info({ usedBytes: used, maxBytes: max }, 'outbox below its disk budget again; accepting readings');
+    }
+    if (used >= max) {
+      const started = Date.now();
+      // Synced readings are expendable: they are in the cloud already.
+      while (used >= max * LOW_WATER && Date.now() - started < 50 && this.#pruneSynced() > 0) used = this.usedBytes();
+      if (used >= max) this.#applyPolicy(max, started);
+    }
+    this.#flushRefusedGap();
+  }
+
+  #applyPolicy(max: number, started: number): void {
+    const policy = this.#config.whenFull;
+    if (policy === 'reject-new') {
+      if (!this.#pipeline.refusing) {
+        this.#log.warn({ usedBytes: this.usedBytes(), maxBytes: max }, 'outbox at its disk budget: refusing new readings (reject-new)');
+        this.#pipeline.setRefusing((entry) => this.#noteRefused(entry));
+      }
+      return;
+    }
+    let used = this.usedBytes();
+    while (used >= max * LOW_WATER && Date.now() - started < 100) {
+      const n = policy === 'drop-oldest' ? this.#dropOldest() : this.#fold();
+      if (n === 0) {
+        if (policy === 'downsample') {
+          // Only anomalous (or in-flight) readings are left: they are the valuable ones; refuse new data instead.
+          if (!this.#pipeline.refusing) {
+            this.#log.warn({ usedBytes: used, maxBytes: max }, 'nothing left to downsample: refusing new readings until sync frees space');
+            this.#pipeline.setRefusing((entry) => this.#noteRefused(entry));
+          }
+        }
+        break;
+      }
+      used = this.usedBytes();
+    }
+  }
+
+  #pruneSynced(): number {
+    const s = this.#s!;
+    const { upTo, n } = s.oldestSynced.get(CHUNK) as { upTo: number | null; n: number };
+    if (!upTo || n === 0) return 0;
+    const deleted = this.#outbox.database.transaction(() => {
+      const d = s.deleteSynced.run(upTo).changes;
+      s.deleteScores.run(0, upTo);
+      return d;
+    })();
+    this.#outbox.noteDeleted(deleted);
+    this.totals.prunedSynced += deleted;
+    return deleted;
+  }
+
+  #unclaimed(rows: Candidate[]): Candidate[] {
+    return rows.filter((r) => !this.#isClaimed(r.seq));
+  }
+
+  #deleteRows(rows: readonly Candidate[]): number {
+    const s = this.#s!;
+    let deleted = 0;
+    for (const range of toRanges(rows.map((r) => r.seq))) {
+      deleted += s.deleteRange.run(range.from, range.to).changes;
+      s.deleteScores.run(range.from, range.to);
+    }
+    return deleted;
+  }
+
+  #dropOldest(): number {
+    const s = this.#s!;
+    const rows = this.#unclaimed(s.oldestPending.all(CHUNK) as Candidate[]);
+    if (rows.length === 0) return 0;
+    const now = this.#clock();
+    const deleted = this.#outbox.database.transaction(() => {
+      const d = this.#deleteRows(rows);
+      const ts = rows.map((r) => r.ts);
+      s.insertGap.run(Math.min(...ts), Math.max(...ts), d, 'dropped-oldest', now);
+      return d;
+    })();
+    this.#accountDeleted(deleted);
+    this.totals.dropped += deleted;
+    this.#metrics.readingsLost.inc({ reason: 'dropped-oldest' }, deleted);
+    this.#log.warn({ dropped: deleted }, 'outbox at its disk budget: dropped the oldest unsynced readings (gap recorded)');
+    return deleted;
+  }
+
+  #fold(): number {
+    const s = this.#s!;
+    const rows = this.#unclaimed(s.oldestNormal.all(CHUNK) as Candidate[]);
+    const window = this.#config.downsampleWindowMs;
+    const groups = new Map<string, Candidate[]>();
+    for (const r of rows) {
+      // Aggregates are never folded again.
+      if (r.sensor.includes(':')) continue;
+      const key = `${r.asset}\u0000${r.sensor}\u0000${Math.floor(r.ts / window)}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = []));
+      g.push(r);
+    }
+    // Four aggregate rows replace a group: only worth it for larger groups.
+    const foldable = [...groups.values()].filter((g) => g.length > 4);
+    if (foldable.length === 0) return 0;
+    const now = this.#clock();
+    const entries: OutboxEntry[] = [];
+    const folded: Candidate[] = [];
+    for (const g of foldable) {
+      let min = Infinity, max = -Infinity, sum = 0;
+      for (const r of g) { min = Math.min(min, r.value); max = Math.max(max, r.value); sum += r.value; }
+      const first = g[0]!;
+      const ts = Math.floor(first.ts / window) * window;
+      const base = { ts, receivedAt: now, asset: first.asset, unit: first.unit, quality: 'aggregate' };
+      const readings: ReadingRow[] = [
+        { ...base, sensor: first.sensor, value: sum / g.length },
+        { ...base, sensor: `${first.sensor}:min`, value: min },
+        { ...base, sensor: `${first.sensor}:max`, value: max },
+        { ...base, sensor: `${first.sensor}:count`, value: g.length, unit: null },
+      ];
+      entries.push({ source: 'aggregate', clientId: null, packetId: null, digest: null, readings, deadLetter: null });
+      folded.push(...g);
+    }
+    let deleted = 0;
+    this.#outbox.database.transaction(() => {
+      deleted = this.#deleteRows(folded);
+      if (deleted !== folded.length) throw new Error('rows changed under the budget pass'); // rolls back; retried next pass
+      this.#outbox.write(entries);
+      const ts = folded.map((r) => r.ts);
+      s.insertGap.run(Math.min(...ts), Math.max(...ts), deleted, 'downsampled', now);
+    })();
+    this.#accountDeleted(deleted);
+    this.#sync.onCommitted(entries);
+    this.totals.folded += deleted;
+    this.#metrics.readingsLost.inc({ reason: 'downsampled' }, deleted);
+    this.#log.warn({ folded: deleted, aggregates: entries.length * 4 }, 'outbox at its disk budget: folded old normal readings into aggregates (gap recorded)');
+    return deleted;
+  }
+
+  #accountDeleted(n: number): void {
+    this.#outbox.noteDeleted(n);
+    this.#sync.onPendingDeleted(n);
+  }
+
+  #noteRefused(entry: OutboxEntry): void {
+    const readings = entry.readings ?? [];
+    if (readings.length === 0) return;
+    this.totals.refusedQos0 += readings.length;
+    this.#metrics.readingsLost.inc({ reason: 'rejected-full' }, readings.length);
+    const r = (this.#refused ??= { fromTs: Infinity, toTs: -Infinity, count: 0 });
+    for (const x of readings) {
+      r.fromTs = Math.min(r.fromTs, x.ts);
+      r.toTs = Math.max(r.toTs, x.ts);
+    }
+    r.count += readings.length;
+  }
+
+  #flushRefusedGap(): void {
+    const r = this.#refused;
+    if (!r || !this.#s || !this.#outbox.isOpen) return;
+    this.#s.insertGap.run(r.fromTs, r.toTs, r.count, 'rejected-full', this.#clock());
+    this.#refused = null;
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      this.#flushRefusedGap();
+    } catch (err) {
+      this.#log.error({ err }, 'could not record the last gap');
+    }
+  }
+}
