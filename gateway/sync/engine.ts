@@ -304,6 +304,8 @@ export class SyncEngine {
 
   #send(batch: Batch): void {
     const client = this.#client!;
+    // A batch that probes a failing cloud holds data that piled up during the outage.
+    if (batch.lane === 'live' && (this.#state === 'retrying' || this.#state === 'auth-failed')) relabelAsBacklog(batch);
     this.#inFlight.add(batch);
     if (batch.lane === 'backlog') this.#backlogInFlight++;
     this.#metrics.syncInFlight.set(this.#inFlight.size);
@@ -459,6 +461,8 @@ export class SyncEngine {
       this.#liveStart = Math.max(this.#liveStart, this.#outbox.stats().lastSeq);
       this.#cursor.live = this.#liveStart;
       this.#cursor.backlog = 0;
+      // Batches read while the cloud was away carry outage data: re-label them as backlog.
+      for (const b of this.#retryQueue) if (b.lane === 'live') relabelAsBacklog(b);
       this.#log.info({ downMs, pending: this.#store.pending, backlogUpToSeq: this.#liveStart }, 'cloud reachable again; draining backlog behind live data');
     }
     this.#setState(this.#inFlight.size > 0 || this.#retryQueue.length > 0 ? 'syncing' : 'idle');
@@ -535,6 +539,14 @@ export class SyncEngine {
     this.#idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** Marks a batch's readings historical; a new body needs a new Idempotency-Key. */
+function relabelAsBacklog(b: Batch): void {
+  b.lane = 'backlog';
+  for (const r of b.readings) r.historical = true;
+  b.id = randomUUID();
+  b.gz = undefined;
 }
 
 function stripEstimate(r: PendingReading): Reading {
