@@ -248,10 +248,19 @@ export class SyncEngine {
     if (retry) return retry;
     const priority = this.#buildPriority();
     if (priority) return priority;
-    const live = this.#build('live', this.#cursor.live, Number.MAX_SAFE_INTEGER);
-    const backlogSlots = live ? Math.max(1, Math.floor(this.#config.maxInFlight * this.#config.backlogShare)) : this.#config.maxInFlight;
-    if (live) return live;
-    if (this.#cursor.backlog < this.#liveStart && this.#backlogInFlight < backlogSlots) {
+    // Slots are shared: the backlog is guaranteed its share, live data the rest; a lane with nothing to send
+    // lends its slots to the other.
+    const max = this.#config.maxInFlight;
+    const backlogSlots = Math.max(1, Math.floor(max * this.#config.backlogShare));
+    const liveSlots = Math.max(1, max - backlogSlots);
+    const liveInFlight = this.#inFlight.size - this.#backlogInFlight;
+    let liveIdle = false;
+    if (liveInFlight < liveSlots) {
+      const live = this.#build('live', this.#cursor.live, Number.MAX_SAFE_INTEGER);
+      if (live) return live;
+      liveIdle = true; // nothing live to send now: the backlog may borrow the free slots
+    }
+    if (this.#cursor.backlog < this.#liveStart && (this.#backlogInFlight < backlogSlots || liveIdle)) {
       return this.#build('backlog', this.#cursor.backlog, this.#liveStart);
     }
     return undefined;

@@ -70,7 +70,7 @@ t.test('SIGTERM: stops accepting, commits in-flight work, closes the database, e
   const dir = tempDir();
   t.teardown(() => removeDir(dir));
   const gw = await spawnGateway(['--gateway-id', 'cli-gw', '--data-dir', dir, '--mqtt-port', '0', '--http-port', '0',
-    '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1']);
+    '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1', '--allow-anonymous']);
   t.match(gw.lines.join('\n'), /"msg":"mqtt listening"/, 'bound port logged');
   const client = await connect(gw.mqttPort, { reconnectPeriod: 0 });
   for (let i = 0; i < 300; i++) client.publish('telemetry/sig/s', String(i), { qos: 0 });

@@ -29,7 +29,7 @@ t.test('every acknowledged reading survives repeated SIGKILL, stored exactly onc
   t.teardown(() => removeDir(dir));
   const mqttPort = await freePort();
   const args = ['--gateway-id', 'crash', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', '0',
-    '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1'];
+    '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1', '--allow-anonymous'];
   let gw: GatewayChild = await spawnGateway(args);
 
   const acked = new Set<string>();
