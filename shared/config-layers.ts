@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from './errors.js';
+import { stripJsonComments } from './jsonc.js';
 
 export interface FlagSpec {
   /** Long flag name without dashes, e.g. `mqtt-port`. */
@@ -65,7 +66,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, [`config: cannot read ${file}`]);
   }
   try {
-    const parsed: unknown = JSON.parse(text);
+    const parsed: unknown = JSON.parse(stripJsonComments(text));
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new Error('top level must be a JSON object');
     }
