@@ -6,6 +6,9 @@ import { hostname } from 'node:os';
 import cron from 'node-cron';
 import { z } from 'zod';
 import type { FlagSpec } from '../shared/config-layers.js';
+import { join } from 'node:path';
+import { projectRoot } from '../shared/version.js';
+import { scoringConfigSchema } from './scoring/scoring-config.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -98,6 +101,11 @@ export const gatewayConfigSchema = z.strictObject({
       .describe('Share of in-flight batches the backlog may use while live data is flowing; an idle live lane gives it all.'),
     heartbeatSchedule: z.string().min(1).refine((e) => cron.validate(e), 'not a valid node-cron expression').default('*/30 * * * * *').describe('node-cron expression (with seconds) for heartbeats.'),
   }).prefault({}),
+  scoring: scoringConfigSchema.extend({
+    enabled: z.boolean().default(true).describe('Score readings with the ONNX models in modelsDir.'),
+    modelsDir: z.string().min(1).default(join(projectRoot, 'models'))
+      .describe('Folder of models/<name>/<version>/{model.onnx,manifest.json}; new versions are picked up while running.'),
+  }).strict().prefault({}),
   retention: z.strictObject({
     syncedMaxAgeMs: z.number().int().min(0).default(7 * 86_400_000)
       .describe('Synced readings older than this are pruned (kept until then for the status page and exports).'),
@@ -119,6 +127,7 @@ export const gatewayFlags: readonly FlagSpec[] = [
   { flag: 'log-level', path: 'log.level', type: 'string', description: 'log level' },
   { flag: 'durability', path: 'outbox.durability', type: 'string', description: 'power-loss | process-crash' },
   { flag: 'allow-anonymous', path: 'mqtt.allowAnonymous', type: 'boolean', description: 'accept MQTT clients without credentials' },
+  { flag: 'models-dir', path: 'scoring.modelsDir', type: 'string', description: 'models folder' },
   { flag: 'cloud-url', path: 'sync.cloudUrl', type: 'string', description: 'cloud ingestion API base URL' },
   { flag: 'api-key-file', path: 'sync.apiKeyFile', type: 'string', description: 'file holding the gateway API key' },
 ];

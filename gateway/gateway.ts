@@ -22,6 +22,8 @@ import { RateMeter } from './ingest/rate-meter.js';
 import { SyncEngine } from './sync/engine.js';
 import { HeartbeatSender } from './sync/heartbeat.js';
 import { KeySource } from './sync/key-source.js';
+import { ScoringEngine } from './scoring/engine.js';
+import { ScoringStage } from './scoring/scoring-stage.js';
 import { productVersion } from '../shared/version.js';
 
 export interface GatewayDeps {
@@ -47,6 +49,9 @@ export class Gateway {
   readonly sync: SyncEngine;
   readonly retention: RetentionPruner;
   readonly budget: DiskBudget;
+  /** Local ONNX scoring; undefined when scoring.enabled is false. */
+  readonly scoring: ScoringEngine | undefined;
+  readonly scoringStage: ScoringStage | undefined;
   readonly ingestRate: RateMeter;
   readonly #keys: KeySource;
   #heartbeat: HeartbeatSender | undefined;
@@ -96,6 +101,20 @@ export class Gateway {
       config, outbox: this.outbox, pipeline: this.pipeline, devices: this.devices, metrics: this.metrics, broker: this.broker,
       log: log.child({ component: 'origin-api' }), clock: this.clock,
     });
+    if (config.scoring.enabled) {
+      const { enabled: _enabled, modelsDir, ...scoringConfig } = config.scoring;
+      this.scoring = new ScoringEngine({ modelsDir, log, clock: this.clock, registry: this.metrics.registry, config: scoringConfig });
+      this.scoringStage = new ScoringStage({
+        engine: this.scoring,
+        outbox: this.outbox,
+        publish: (topic, payload) => this.broker.aedes.publish(
+          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false },
+          (err) => { if (err) this.log.warn({ err, topic }, 'alert publish failed'); },
+        ),
+        onScored: () => this.sync.wake(),
+        log: log.child({ component: 'scoring-stage' }),
+      });
+    }
     this.syncStore = new SyncStore({ outbox: this.outbox });
     this.#keys = new KeySource({ file: config.sync.apiKeyFile, envKey: deps.apiKey });
     this.sync = new SyncEngine({
@@ -104,6 +123,8 @@ export class Gateway {
       keys: this.#keys,
       config: config.sync,
       gatewayId: config.gatewayId,
+      // Readings are sent once their scores are stored, so the cloud knows which model said what.
+      readableUpTo: () => this.scoringStage?.scoredUpTo ?? Number.MAX_SAFE_INTEGER,
       metrics: this.metrics,
       log: log.child({ component: 'sync' }),
       clock: this.clock,
@@ -147,6 +168,7 @@ export class Gateway {
       backlog: { pending: status.pending, oldestPendingAgeMs: status.oldestPendingAgeMs },
       sync: { state: status.state, lastSuccessTs: status.lastSuccessAt },
       brokerClients: this.broker.clientCount,
+      models: (this.scoring?.list() ?? []).filter((m) => m.status === 'active' || m.status === 'shadow').map((m) => ({ model: m.name, version: m.version })),
       ingestRate: Math.round(this.ingestRate.rate() * 10) / 10,
       disk: { usedBytes: this.budget.enabled ? this.budget.usedBytes() : this.outbox.fileBytes(), budgetBytes: this.config.outbox.maxBytes },
     };
@@ -159,10 +181,13 @@ export class Gateway {
     try {
       this.outbox.open();
       this.syncStore.open();
+      this.scoringStage?.start();
+      await this.scoring?.start();
       this.devices.start();
       this.originApi.start();
       this.pipeline.onCommit((entries) => {
         this.syncStore.onCommitted(entries);
+        this.scoringStage?.onCommitted(entries);
         let n = 0;
         for (const e of entries) n += e.readings?.length ?? 0;
         this.ingestRate.add(n);
@@ -239,12 +264,11 @@ export class Gateway {
     this.retention.stop();
     this.pipeline.flush();
     this.budget.stop();
+    await this.scoringStage?.stop();
+    await this.scoring?.stop();
     await this.broker.stop();
     this.pipeline.stop();
     await httpClosed;
-    await this.#heartbeat?.stop();
-    await this.sync.stop();
-    this.retention.stop();
     this.originApi.stop();
     this.devices.stop();
     this.outbox.close();

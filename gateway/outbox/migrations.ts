@@ -64,8 +64,9 @@ export const migrations: readonly Migration[] = [
         value REAL NOT NULL,
         PRIMARY KEY (seq, model, output)
       ) WITHOUT ROWID;
+      -- A raise and its clear share the alert id.
       CREATE TABLE alerts (
-        id TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
         asset TEXT NOT NULL,
         model TEXT NOT NULL,
         version TEXT NOT NULL,
@@ -75,7 +76,8 @@ export const migrations: readonly Migration[] = [
         value REAL NOT NULL,
         threshold REAL NOT NULL,
         ts INTEGER NOT NULL,
-        synced INTEGER NOT NULL DEFAULT 0
+        synced INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (id, state)
       );
       CREATE INDEX alerts_pending ON alerts (ts) WHERE synced = 0;
       -- Readings the cloud will never get (dropped or folded under the disk budget), accounted for exactly.

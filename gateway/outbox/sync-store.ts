@@ -27,7 +27,7 @@ interface RawPending {
 interface Prepared {
   lane: Statement;
   laneBounded: Statement;
-  priority: Statement;
+  priorityBounded: Statement;
   scoresBetween: Statement;
   markRange: Statement;
   markOne: Statement;
@@ -68,14 +68,14 @@ export class SyncStore {
     this.#s = {
       lane: db.prepare(`SELECT ${cols} FROM readings WHERE synced = 0 AND seq > ? ORDER BY seq LIMIT ?`),
       laneBounded: db.prepare(`SELECT ${cols} FROM readings WHERE synced = 0 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
-      priority: db.prepare(`SELECT ${cols} FROM readings WHERE synced = 0 AND priority = 1 AND seq > ? ORDER BY seq LIMIT ?`),
+      priorityBounded: db.prepare(`SELECT ${cols} FROM readings WHERE synced = 0 AND priority = 1 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
       scoresBetween: db.prepare('SELECT seq, model, version, output, value FROM scores WHERE seq BETWEEN ? AND ? ORDER BY seq'),
       markRange: db.prepare('UPDATE readings SET synced = ? WHERE seq BETWEEN ? AND ? AND synced = 0'),
       markOne: db.prepare('UPDATE readings SET synced = ? WHERE seq = ? AND synced = 0'),
       countPending: db.prepare('SELECT count(*) AS n FROM readings WHERE synced = 0'),
       oldestPending: db.prepare('SELECT seq, received_at FROM readings WHERE synced = 0 ORDER BY seq LIMIT 1'),
       pendingAlerts: db.prepare('SELECT id, asset, model, version, output, severity, state, value, threshold, ts FROM alerts WHERE synced = 0 ORDER BY ts LIMIT ?'),
-      markAlert: db.prepare('UPDATE alerts SET synced = 1 WHERE id = ?'),
+      markAlert: db.prepare('UPDATE alerts SET synced = 1 WHERE id = ? AND state = ?'),
       pendingGaps: db.prepare('SELECT id, from_ts, to_ts, count, reason FROM gaps WHERE synced = 0 ORDER BY id LIMIT ?'),
       markGap: db.prepare('UPDATE gaps SET synced = 1 WHERE id = ?'),
       insertDeadLetter: db.prepare(
@@ -113,7 +113,7 @@ export class SyncStore {
   readLane(lane: 'priority' | 'live' | 'backlog', afterSeq: number, upToSeq: number, maxReadings: number, maxBytes: number): PendingReading[] {
     const s = this.#p();
     let rows: RawPending[];
-    if (lane === 'priority') rows = s.priority.all(afterSeq, maxReadings) as RawPending[];
+    if (lane === 'priority') rows = s.priorityBounded.all(afterSeq, upToSeq, maxReadings) as RawPending[];
     else if (upToSeq === Number.MAX_SAFE_INTEGER) rows = s.lane.all(afterSeq, maxReadings) as RawPending[];
     else rows = s.laneBounded.all(afterSeq, upToSeq, maxReadings) as RawPending[];
     const out: PendingReading[] = [];
@@ -162,7 +162,7 @@ export class SyncStore {
   recordOutcome(outcome: {
     accepted: readonly number[];
     refused: ReadonlyArray<{ reading: Reading; reason: string; status: number }>;
-    alertIds: readonly string[];
+    alerts: ReadonlyArray<{ id: string; state: string }>;
     gapIds: readonly number[];
     at: number;
   }): number {
@@ -178,7 +178,7 @@ export class SyncStore {
           s.insertDeadLetter.run(outcome.at, `reading/${r.reading.seq}`, `cloud-refused-${r.status}`, r.reason.slice(0, 500), payload, payload.length);
         }
       }
-      for (const id of outcome.alertIds) s.markAlert.run(id);
+      for (const a of outcome.alerts) s.markAlert.run(a.id, a.state);
       for (const id of outcome.gapIds) s.markGap.run(id);
     })();
     this.#pending = Math.max(0, this.#pending - changed);

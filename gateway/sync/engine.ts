@@ -77,6 +77,7 @@ export class SyncEngine {
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #backoff: Backoff;
+  readonly #readableUpTo: () => number;
   #state: SyncState = 'disabled';
   #running = false;
   #inFlight = new Set<Batch>();
@@ -108,10 +109,13 @@ export class SyncEngine {
     keys: KeySource;
     config: SyncConfig & { cloudUrl?: string | undefined; caFile?: string | undefined; requestTimeoutMs: number; connectTimeoutMs: number };
     gatewayId: string;
+    /** Highest seq that may be sent yet (readings wait for their scores). */
+    readableUpTo?: () => number;
     metrics: GatewayMetrics;
     log: Logger;
     clock: () => number;
   }) {
+    this.#readableUpTo = deps.readableUpTo ?? (() => Number.MAX_SAFE_INTEGER);
     this.#store = deps.store;
     this.#outbox = deps.outbox;
     this.#keys = deps.keys;
@@ -256,22 +260,22 @@ export class SyncEngine {
     const liveInFlight = this.#inFlight.size - this.#backlogInFlight;
     let liveIdle = false;
     if (liveInFlight < liveSlots) {
-      const live = this.#build('live', this.#cursor.live, Number.MAX_SAFE_INTEGER);
+      const live = this.#build('live', this.#cursor.live, this.#readableUpTo());
       if (live) return live;
       liveIdle = true; // nothing live to send now: the backlog may borrow the free slots
     }
     if (this.#cursor.backlog < this.#liveStart && (this.#backlogInFlight < backlogSlots || liveIdle)) {
-      return this.#build('backlog', this.#cursor.backlog, this.#liveStart);
+      return this.#build('backlog', this.#cursor.backlog, Math.min(this.#liveStart, this.#readableUpTo()));
     }
     return undefined;
   }
 
   #buildPriority(): Batch | undefined {
-    const alerts = this.#store.pendingAlerts(500).filter((a) => !this.#alertClaimed.has(a.id));
+    const alerts = this.#store.pendingAlerts(500).filter((a) => !this.#alertClaimed.has(`${a.id}/${a.state}`));
     const gaps = this.#store.pendingGaps(500).filter((g) => !this.#gapClaimed.has(g.id));
-    const readings = this.#readLane('priority', this.#cursor.priority, Number.MAX_SAFE_INTEGER);
+    const readings = this.#readLane('priority', this.#cursor.priority, this.#readableUpTo());
     if (alerts.length === 0 && gaps.length === 0 && readings.length === 0) return undefined;
-    for (const a of alerts) this.#alertClaimed.add(a.id);
+    for (const a of alerts) this.#alertClaimed.add(`${a.id}/${a.state}`);
     for (const g of gaps) this.#gapClaimed.add(g.id);
     return this.#newBatch('priority', readings, alerts, gaps);
   }
@@ -374,7 +378,7 @@ export class SyncEngine {
           if (reason === undefined) accepted.push(r.seq);
           else refused.push({ reading: stripEstimate(r), reason, status: 200 });
         }
-        this.#store.recordOutcome({ accepted, refused, alertIds: batch.alerts.map((a) => a.id), gapIds: batch.gaps.map((g) => g.id), at: now });
+        this.#store.recordOutcome({ accepted, refused, alerts: batch.alerts, gapIds: batch.gaps.map((g) => g.id), at: now });
         this.#release(batch);
         const duplicates = typeof body?.duplicates === 'number' ? body.duplicates : 0;
         this.#metrics.syncReadings.inc(accepted.length);
@@ -425,13 +429,13 @@ export class SyncEngine {
       if (batch.readings.length === 0 && (batch.alerts.length > 0 || batch.gaps.length > 0)) {
         this.#log.error({ batchId: batch.id, status: outcome.status, code: outcome.code }, 'cloud refused alerts/gaps; dropping them from sync');
       }
-      this.#store.recordOutcome({ accepted: [], refused, alertIds: batch.alerts.map((a) => a.id), gapIds: batch.gaps.map((g) => g.id), at: now });
+      this.#store.recordOutcome({ accepted: [], refused, alerts: batch.alerts, gapIds: batch.gaps.map((g) => g.id), at: now });
       this.#metrics.syncRefused.inc(refused.length);
       this.#release(batch);
       return;
     }
     if (refused.length > 0) {
-      this.#store.recordOutcome({ accepted: [], refused, alertIds: [], gapIds: [], at: now });
+      this.#store.recordOutcome({ accepted: [], refused, alerts: [], gapIds: [], at: now });
       this.#metrics.syncRefused.inc(refused.length);
       for (const seq of named) this.#claimed.delete(seq);
       this.#log.warn({ batchId: batch.id, refused: refused.length, status: outcome.status, code: outcome.code }, 'cloud refused readings; kept as dead letters');
@@ -452,7 +456,7 @@ export class SyncEngine {
 
   #release(batch: Batch): void {
     for (const r of batch.readings) this.#claimed.delete(r.seq);
-    for (const a of batch.alerts) this.#alertClaimed.delete(a.id);
+    for (const a of batch.alerts) this.#alertClaimed.delete(`${a.id}/${a.state}`);
     for (const g of batch.gaps) this.#gapClaimed.delete(g.id);
   }
 

@@ -1,0 +1,146 @@
+/**
+ * Scoring in the gateway's pipeline. It runs after the group commit, not before: the PUBACK path stays free of
+ * model latency (PERF-NOTES). Each committed micro-batch is scored in order; scores, alerts and the priority mark
+ * of readings that raised an alert are written in one transaction; alerts are then published on
+ * `alerts/{asset}` (retained) so a local HMI or PLC can react with the uplink down.
+ * `scoredUpTo` tells sync how far readings carry their scores, so nothing is sent before it is scored.
+ */
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
+import type { AlertEvent, ScoringEngine, ScoringInput } from './engine.js';
+
+export interface OpenAlert extends AlertEvent {}
+
+export class ScoringStage {
+  readonly #engine: ScoringEngine;
+  readonly #outbox: Outbox;
+  readonly #publish: (topic: string, payload: string) => void;
+  readonly #onScored: () => void;
+  readonly #log: Logger;
+  readonly #maxBatch: number;
+  #queue: ScoringInput[] = [];
+  #running = false;
+  #stopped = false;
+  #scoredUpTo = 0;
+  #idle: Promise<void> = Promise.resolve();
+  #stmts: { score: Database.Statement<unknown[]>; alert: Database.Statement<unknown[]>; priority: Database.Statement<unknown[]> } | undefined;
+  readonly #open = new Map<string, Map<string, AlertEvent>>();
+  errors = 0;
+
+  constructor(deps: {
+    engine: ScoringEngine;
+    outbox: Outbox;
+    publish: (topic: string, payload: string) => void;
+    onScored: () => void;
+    log: Logger;
+    maxBatch?: number;
+  }) {
+    this.#engine = deps.engine;
+    this.#outbox = deps.outbox;
+    this.#publish = deps.publish;
+    this.#onScored = deps.onScored;
+    this.#log = deps.log;
+    this.#maxBatch = deps.maxBatch ?? 5_000;
+  }
+
+  /** Readings up to this seq have their scores stored (or were committed before scoring started). */
+  get scoredUpTo(): number {
+    return this.#running || this.#queue.length > 0 ? this.#scoredUpTo : Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Open (raised, not cleared) alerts per asset. */
+  openAlerts(asset?: string): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    for (const [a, m] of this.#open) if (asset === undefined || a === asset) out.push(...m.values());
+    return out;
+  }
+
+  start(): void {
+    const db = this.#outbox.database;
+    this.#stmts = {
+      score: db.prepare('INSERT OR REPLACE INTO scores (seq, model, version, output, value) VALUES (?, ?, ?, ?, ?)'),
+      alert: db.prepare(`INSERT OR IGNORE INTO alerts (id, asset, model, version, output, severity, state, value, threshold, ts)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      priority: db.prepare('UPDATE readings SET priority = 1 WHERE seq = ?'),
+    };
+    this.#scoredUpTo = this.#outbox.stats().lastSeq;
+  }
+
+  /** Commit listener: queue the committed readings for scoring. */
+  onCommitted(entries: readonly OutboxEntry[]): void {
+    if (this.#stopped || !this.#stmts) return;
+    for (const e of entries) {
+      if (e.readings === null || e.firstSeq === undefined || e.source === 'aggregate') continue;
+      let seq = e.firstSeq;
+      for (const r of e.readings) this.#queue.push({ seq: seq++, ts: r.ts, asset: r.asset, sensor: r.sensor, value: r.value });
+    }
+    if (!this.#running && this.#queue.length > 0) {
+      this.#running = true;
+      this.#idle = this.#drain();
+    }
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#stopped) {
+        const batch = this.#queue.length <= this.#maxBatch ? this.#queue : this.#queue.slice(0, this.#maxBatch);
+        this.#queue = this.#queue.length <= this.#maxBatch ? [] : this.#queue.slice(this.#maxBatch);
+        await this.#scoreBatch(batch);
+      }
+    } finally {
+      this.#running = false;
+      this.#onScored();
+    }
+  }
+
+  async #scoreBatch(batch: ScoringInput[]): Promise<void> {
+    const last = batch[batch.length - 1]!.seq;
+    try {
+      const { scores, alerts } = await this.#engine.score(batch);
+      if (this.#stopped || !this.#outbox.isOpen) return;
+      const s = this.#stmts!;
+      const raisedAt = new Map<string, number[]>(); // asset\0ts → seqs
+      for (const r of batch) {
+        const k = `${r.asset}\u0000${r.ts}`;
+        let list = raisedAt.get(k);
+        if (!list) raisedAt.set(k, (list = []));
+        list.push(r.seq);
+      }
+      this.#outbox.database.transaction(() => {
+        for (const sc of scores) s.score.run(sc.seq, sc.model, sc.version, sc.output, sc.value);
+        for (const a of alerts) {
+          s.alert.run(a.id, a.asset, a.model, a.version, a.output, a.severity, a.state, a.value, a.threshold, a.ts);
+          // The readings of the event that raised an alert go ahead of any backlog.
+          if (a.state === 'raised') for (const seq of raisedAt.get(`${a.asset}\u0000${a.ts}`) ?? []) s.priority.run(seq);
+        }
+      })();
+      for (const a of alerts) this.#announce(a);
+    } catch (err) {
+      this.errors++;
+      this.#log.error({ err, firstSeq: batch[0]!.seq, lastSeq: last }, 'scoring a batch failed; readings stay stored without scores');
+    } finally {
+      this.#scoredUpTo = Math.max(this.#scoredUpTo, last);
+    }
+  }
+
+  #announce(a: AlertEvent): void {
+    let open = this.#open.get(a.asset);
+    if (!open) this.#open.set(a.asset, (open = new Map()));
+    const key = `${a.model}/${a.output}`;
+    if (a.state === 'raised') open.set(key, a);
+    else open.delete(key);
+    this.#log.warn({ asset: a.asset, model: a.model, output: a.output, severity: a.severity, value: a.value, threshold: a.threshold }, `alert ${a.state}`);
+    try {
+      this.#publish(`alerts/${a.asset}`, JSON.stringify({ ...a, open: [...open.values()] }));
+    } catch (err) {
+      this.#log.error({ err, asset: a.asset }, 'publishing an alert failed');
+    }
+  }
+
+  /** Finish what is queued (so stored readings get their scores) and stop. */
+  async stop(): Promise<void> {
+    await this.#idle;
+    this.#stopped = true;
+  }
+}
