@@ -9,6 +9,7 @@ import type { FlagSpec } from '../shared/config-layers.js';
 import { join } from 'node:path';
 import { projectRoot } from '../shared/version.js';
 import { scoringConfigSchema } from './scoring/scoring-config.js';
+import { httpExposureFields, mqttHardeningFields, refineHttpExposure } from './security-config.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -40,6 +41,7 @@ export const gatewayConfigSchema = z.strictObject({
       .describe('A socket that sends no CONNECT within this time is closed.'),
     allowAnonymous: z.boolean().default(false)
       .describe('Accept MQTT clients without a username (labs, benchmarks); they get unrestricted access. Logged as a warning.'),
+    ...mqttHardeningFields,
   }).prefault({}),
   devices: z.strictObject({
     pollIntervalMs: z.number().int().min(50).max(60_000).default(1_000)
@@ -56,7 +58,8 @@ export const gatewayConfigSchema = z.strictObject({
   http: z.strictObject({
     host: host.default('127.0.0.1').describe('Address the HTTP server (health, metrics, API) binds.'),
     port: port.default(8080).describe('HTTP port; 0 picks a free one (logged).'),
-  }).prefault({}),
+    ...httpExposureFields,
+  }).superRefine(refineHttpExposure).prefault({}),
   telemetry: z.strictObject({
     topics: z.array(topicPattern).min(1).default(['telemetry/{asset}/{sensor}', 'telemetry/{asset}'])
       .describe('Topic patterns whose messages are telemetry; with {sensor} the payload is one value, without it a {"values": {...}} object.'),
@@ -128,6 +131,7 @@ export const gatewayFlags: readonly FlagSpec[] = [
   { flag: 'durability', path: 'outbox.durability', type: 'string', description: 'power-loss | process-crash' },
   { flag: 'allow-anonymous', path: 'mqtt.allowAnonymous', type: 'boolean', description: 'accept MQTT clients without credentials' },
   { flag: 'models-dir', path: 'scoring.modelsDir', type: 'string', description: 'models folder' },
+  { flag: 'scoring', path: 'scoring.enabled', type: 'boolean', description: 'score readings with the models (SMARTMAINT_SCORING=false turns it off)' },
   { flag: 'cloud-url', path: 'sync.cloudUrl', type: 'string', description: 'cloud ingestion API base URL' },
   { flag: 'api-key-file', path: 'sync.apiKeyFile', type: 'string', description: 'file holding the gateway API key' },
 ];

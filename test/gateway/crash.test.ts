@@ -30,7 +30,7 @@ t.test('every acknowledged reading survives repeated SIGKILL, stored exactly onc
   const mqttPort = await freePort();
   const args = ['--gateway-id', 'crash', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', '0',
     '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1', '--allow-anonymous'];
-  let gw: GatewayChild = await spawnGateway(args);
+  let gw: GatewayChild = await spawnGateway(args, { SMARTMAINT_SCORING: 'false' });
 
   const acked = new Set<string>();
   const sent = new Set<string>();
@@ -63,7 +63,7 @@ t.test('every acknowledged reading survives repeated SIGKILL, stored exactly onc
     t.comment(`round ${round}: acked ${acked.size}, sent ${sent.size}`);
     gw.child.kill('SIGKILL');
     await gw.exited;
-    gw = await spawnGateway(args);
+    gw = await spawnGateway(args, { SMARTMAINT_SCORING: 'false' });
   }
   const finalTarget = acked.size + 200;
   const deadline = Date.now() + 10_000;

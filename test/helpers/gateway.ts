@@ -30,6 +30,8 @@ export function gatewayConfig(dataDir: string, overrides: DeepPartial<GatewayCon
     // Spine tests connect without credentials; device-auth tests pass allowAnonymous: false.
     mqtt: { host: '127.0.0.1', port: 0, allowAnonymous: true, ...(overrides.mqtt ?? {}) },
     http: { host: '127.0.0.1', port: 0, ...(overrides.http ?? {}) },
+    // Scoring off unless a test asks for it: loading the models costs each test gateway start-up time.
+    scoring: { enabled: false, ...(overrides.scoring ?? {}) },
   };
   return validateConfig(gatewayConfigSchema, raw, 'gateway');
 }
@@ -81,7 +83,8 @@ export function spawnGateway(args: string[], env: Record<string, string> = {}, o
   return new Promise((resolve, reject) => {
     let mqttPort = 0;
     let httpPort = 0;
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${lines.join('\n')}`)), 20_000);
+    // Generous: on a loaded 2-core machine loading onnxruntime and the models takes seconds.
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${lines.join('\n')}`)), 60_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
       try {

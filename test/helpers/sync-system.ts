@@ -35,9 +35,10 @@ export interface System {
   cloud: CloudChild;
   gateway: GatewayChild;
   gatewayArgs: string[];
+  gatewayEnv: Record<string, string>;
 }
 
-export async function startSystem(opts: { cloudUrlPort?: (cloudPort: number) => Promise<number>; key?: string } = {}): Promise<System> {
+export async function startSystem(opts: { cloudUrlPort?: (cloudPort: number) => Promise<number>; key?: string; scoring?: boolean } = {}): Promise<System> {
   const dir = tempDir('smartmaint-sync-');
   const cloudDir = join(dir, 'cloud');
   const gatewayDir = join(dir, 'gateway');
@@ -59,8 +60,10 @@ export async function startSystem(opts: { cloudUrlPort?: (cloudPort: number) => 
   const gatewayArgs = ['--config', configFile, '--gateway-id', 'gw-e2e', '--data-dir', gatewayDir, '--mqtt-port', String(mqttPort),
     '--http-port', '0', '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1',
     '--cloud-url', `http://127.0.0.1:${targetPort}`, '--api-key-file', keyFile];
-  const gateway = await spawnGateway(gatewayArgs);
-  return { dir, cloudDir, gatewayDir, keyFile, operatorKey, gatewayKey, mqttPort, cloudPort, cloud, gateway, gatewayArgs };
+  // Scoring is off unless asked for: these tests are about storage and sync, and loading models costs start-up time.
+  const gatewayEnv = { SMARTMAINT_SCORING: opts.scoring ? 'true' : 'false' };
+  const gateway = await spawnGateway(gatewayArgs, gatewayEnv);
+  return { dir, cloudDir, gatewayDir, keyFile, operatorKey, gatewayKey, mqttPort, cloudPort, cloud, gateway, gatewayArgs, gatewayEnv };
 }
 
 export async function stopSystem(sys: System): Promise<void> {

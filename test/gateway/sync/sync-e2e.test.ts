@@ -6,7 +6,7 @@ import { startSystem, stopSystem, Publishers, gatewayJson, waitForDrain, verifyE
 import { request } from 'undici';
 
 t.test('end to end: the cloud holds exactly the acknowledged set', async (t) => {
-  const sys = await startSystem();
+  const sys = await startSystem({ scoring: true });
   t.teardown(() => stopSystem(sys));
   const pubs = new Publishers(sys.mqttPort);
   await pubs.waitForAcks(2000);

@@ -16,7 +16,7 @@ t.test('SIGKILL of the gateway and of the cloud at random moments during sync', 
     if (round % 2 === 0) {
       sys.gateway.child.kill('SIGKILL');
       await sys.gateway.exited;
-      sys.gateway = await spawnGateway(sys.gatewayArgs);
+      sys.gateway = await spawnGateway(sys.gatewayArgs, sys.gatewayEnv);
     } else {
       sys.cloud.child.kill('SIGKILL');
       await sys.cloud.exited;
