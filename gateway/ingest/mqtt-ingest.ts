@@ -17,12 +17,20 @@ export interface PublishLike {
   payload: Buffer | string;
   qos: 0 | 1 | 2;
   messageId?: number | undefined;
+  dup?: boolean | undefined;
 }
 
 export interface MqttIngestConfig extends DecodeLimits {
   deadLetterPayloadCap: number;
   dedupWindowMs: number;
 }
+
+/**
+ * Redeliveries come as the first burst after a reconnect (MQTT-4.4.0-1; mqtt.js flushes its outgoing store on
+ * CONNACK), so only the first messages of a connection are looked up — unless the DUP flag says otherwise.
+ * Bounds the cost of the lookup to a connection's first few messages instead of all of them.
+ */
+const REDELIVERY_CHECKS_PER_CONNECTION = 2_000;
 
 /** FNV-1a (32-bit) of topic and payload: cheap, and only compared together with client id and packet id. */
 export function messageDigest(topic: string, payload: Buffer): number {
@@ -47,6 +55,7 @@ export class MqttTelemetryIngest {
   readonly #clock: () => number;
   readonly #config: MqttIngestConfig;
   readonly #throttle: LogThrottle;
+  readonly #checksLeft = new Map<string, { connectedAt: number; left: number }>();
   readonly #telemetry;
   readonly #other;
 
@@ -72,6 +81,17 @@ export class MqttTelemetryIngest {
     this.#other = deps.metrics.mqttMessages.labels('other');
   }
 
+  #mayBeRedelivery(clientId: string, connectedAt: number, dup: boolean): boolean {
+    if (dup) return true;
+    let c = this.#checksLeft.get(clientId);
+    if (c === undefined || c.connectedAt !== connectedAt) {
+      if (this.#checksLeft.size >= 100_000) this.#checksLeft.clear();
+      c = { connectedAt, left: REDELIVERY_CHECKS_PER_CONNECTION };
+      this.#checksLeft.set(clientId, c);
+    }
+    return c.left-- > 0;
+  }
+
   /**
    * @param connectedAt when this client's current connection was accepted (for the redelivery window)
    * @param done called with null to let the publish through (and, for QoS 1, to PUBACK it), or an error to refuse it
@@ -95,7 +115,7 @@ export class MqttTelemetryIngest {
       digest = messageDigest(packet.topic, payload);
       // MQTT-4.3.2: after a reconnect the sender redelivers unacknowledged QoS 1 messages. If the gateway had
       // committed one but the PUBACK was lost (crash, dropped link), acknowledge it without storing it twice.
-      if (receivedAt - connectedAt <= this.#config.dedupWindowMs &&
+      if (receivedAt - connectedAt <= this.#config.dedupWindowMs && this.#mayBeRedelivery(clientId, connectedAt, packet.dup === true) &&
           this.#hasRedelivery(clientId, packetId, digest, connectedAt - this.#config.dedupWindowMs)) {
         this.#metrics.readingsDeduplicated.inc();
         done(null);

@@ -73,7 +73,9 @@ export class DiskBudget {
     this.#s = {
       pageCount: db.prepare('PRAGMA page_count'),
       freeCount: db.prepare('PRAGMA freelist_count'),
-      oldestSynced: db.prepare('SELECT max(seq) AS upTo, count(*) AS n FROM (SELECT seq FROM readings WHERE synced <> 0 ORDER BY seq LIMIT ?)'),
+      // Below the oldest pending reading everything is synced: a chunk there is found without scanning the table.
+      oldestSynced: db.prepare(`SELECT max(seq) AS upTo, count(*) AS n FROM (SELECT seq FROM readings
+        WHERE seq < coalesce((SELECT min(seq) FROM readings WHERE synced = 0), 9007199254740991) ORDER BY seq LIMIT ?)`),
       deleteSynced: db.prepare('DELETE FROM readings WHERE seq <= ? AND synced <> 0'),
       oldestPending: db.prepare('SELECT seq, ts, asset, sensor, value, unit FROM readings WHERE synced = 0 ORDER BY seq LIMIT ?'),
       oldestNormal: db.prepare('SELECT seq, ts, asset, sensor, value, unit FROM readings WHERE synced = 0 AND priority = 0 ORDER BY seq LIMIT ?'),

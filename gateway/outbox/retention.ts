@@ -18,7 +18,7 @@ export class RetentionPruner {
   readonly #log: Logger;
   readonly #clock: () => number;
   #timer: NodeJS.Timeout | undefined;
-  #stmts: { pick: Database.Statement<unknown[]>; deleteReadings: Database.Statement<unknown[]>; deleteScores: Database.Statement<unknown[]> } | undefined;
+  #stmts: Record<'oldest' | 'oldestPending' | 'deleteReadings' | 'deleteScores', Database.Statement<unknown[]>> | undefined;
   #pruned = 0;
 
   constructor(deps: { outbox: Outbox; config: RetentionConfig; log: Logger; clock: () => number }) {
@@ -35,10 +35,10 @@ export class RetentionPruner {
   start(): void {
     const db = this.#outbox.database;
     this.#stmts = {
-      // Old rows have low seqs: scanning in seq order finds them first.
-      pick: db.prepare('SELECT max(seq) AS upTo, count(*) AS n FROM (SELECT seq FROM readings WHERE synced <> 0 AND received_at < ? ORDER BY seq LIMIT ?)'),
-      deleteReadings: db.prepare('DELETE FROM readings WHERE seq <= ? AND synced <> 0 AND received_at < ?'),
-      deleteScores: db.prepare('DELETE FROM scores WHERE seq <= ? AND seq NOT IN (SELECT seq FROM readings WHERE seq <= ?)'),
+      oldest: db.prepare('SELECT seq, received_at FROM readings ORDER BY seq LIMIT 1'),
+      oldestPending: db.prepare('SELECT min(seq) AS seq FROM readings WHERE synced = 0'),
+      deleteReadings: db.prepare('DELETE FROM readings WHERE seq BETWEEN ? AND ? AND synced <> 0 AND received_at < ?'),
+      deleteScores: db.prepare('DELETE FROM scores WHERE seq BETWEEN ? AND ?'),
     };
     this.#schedule();
   }
@@ -56,7 +56,11 @@ export class RetentionPruner {
     this.#timer.unref();
   }
 
-  /** Deletes chunks until nothing is due or `budgetMs` is spent; returns rows deleted. */
+  /**
+   * Deletes chunks from the oldest end until nothing is due or `budgetMs` is spent; returns rows deleted.
+   * Only the range below the oldest pending reading is considered (everything there is synced), and each chunk is
+   * a seq range, so a pass costs O(chunk) whatever the size of the table.
+   */
   pruneOnce(budgetMs: number, cutoff = this.#clock() - this.#config.syncedMaxAgeMs): number {
     const s = this.#stmts;
     if (!s || !this.#outbox.isOpen) return 0;
@@ -64,15 +68,18 @@ export class RetentionPruner {
     const started = Date.now();
     let total = 0;
     for (;;) {
-      const { upTo, n } = s.pick.get(cutoff, this.#config.pruneChunkRows) as { upTo: number | null; n: number };
-      if (!upTo || n === 0) break;
+      const oldest = s.oldest.get() as { seq: number; received_at: number } | undefined;
+      if (!oldest || oldest.received_at >= cutoff) break;
+      const pending = (s.oldestPending.get() as { seq: number | null }).seq;
+      const upTo = Math.min(pending === null ? Number.MAX_SAFE_INTEGER : pending - 1, oldest.seq + this.#config.pruneChunkRows - 1);
+      if (upTo < oldest.seq) break; // the oldest reading is still pending
       const deleted = db.transaction(() => {
-        const d = s.deleteReadings.run(upTo, cutoff).changes;
-        s.deleteScores.run(upTo, upTo);
+        const d = s.deleteReadings.run(oldest.seq, upTo, cutoff).changes;
+        s.deleteScores.run(oldest.seq, upTo);
         return d;
       })();
       total += deleted;
-      if (n < this.#config.pruneChunkRows || Date.now() - started >= budgetMs) break;
+      if (deleted === 0 || Date.now() - started >= budgetMs) break;
     }
     if (total > 0) {
       this.#pruned += total;
