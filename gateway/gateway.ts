@@ -16,6 +16,7 @@ import { TopicMatcher } from './ingest/topics.js';
 import { GatewayMetrics } from './metrics.js';
 import { Outbox } from './outbox/outbox.js';
 import { DiskBudget } from './outbox/budget.js';
+import { Checkpointer } from './outbox/checkpointer.js';
 import { RetentionPruner } from './outbox/retention.js';
 import { SyncStore } from './outbox/sync-store.js';
 import { RateMeter } from './ingest/rate-meter.js';
@@ -25,6 +26,8 @@ import { KeySource } from './sync/key-source.js';
 import { ScoringEngine } from './scoring/engine.js';
 import { ScoringStage } from './scoring/scoring-stage.js';
 import { productVersion } from '../shared/version.js';
+import { StatusPage } from './status/status-page.js';
+import { PasswordCheck } from './status/password.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -49,10 +52,12 @@ export class Gateway {
   readonly sync: SyncEngine;
   readonly retention: RetentionPruner;
   readonly budget: DiskBudget;
+  readonly checkpointer: Checkpointer;
   /** Local ONNX scoring; undefined when scoring.enabled is false. */
   readonly scoring: ScoringEngine | undefined;
   readonly scoringStage: ScoringStage | undefined;
   readonly ingestRate: RateMeter;
+  readonly statusPage: StatusPage;
   readonly #keys: KeySource;
   #heartbeat: HeartbeatSender | undefined;
   #http: FastifyInstance | undefined;
@@ -92,6 +97,7 @@ export class Gateway {
       metrics: this.metrics,
       ingest: this.mqttIngest,
       clock: this.clock,
+      knownDevice: (id) => this.devices.get(id) !== undefined,
       access: new MqttAccess({
         devices: this.devices, matcher: new TopicMatcher(config.telemetry.topics), allowAnonymous: config.mqtt.allowAnonymous,
         log: log.child({ component: 'mqtt-access' }), clock: this.clock,
@@ -99,7 +105,7 @@ export class Gateway {
     });
     this.originApi = new OriginApi({
       config, outbox: this.outbox, pipeline: this.pipeline, devices: this.devices, metrics: this.metrics, broker: this.broker,
-      log: log.child({ component: 'origin-api' }), clock: this.clock,
+      log: log.child({ component: 'origin-api' }), clock: this.clock, models: () => this.scoring,
     });
     if (config.scoring.enabled) {
       const { enabled: _enabled, modelsDir, ...scoringConfig } = config.scoring;
@@ -115,6 +121,7 @@ export class Gateway {
         log: log.child({ component: 'scoring-stage' }),
       });
     }
+    this.checkpointer = new Checkpointer({ dataDir: config.dataDir, db: () => this.outbox.database, log: log.child({ component: 'checkpointer' }) });
     this.syncStore = new SyncStore({ outbox: this.outbox });
     this.#keys = new KeySource({ file: config.sync.apiKeyFile, envKey: deps.apiKey });
     this.sync = new SyncEngine({
@@ -131,6 +138,8 @@ export class Gateway {
     });
     this.retention = new RetentionPruner({ outbox: this.outbox, config: config.retention, log: log.child({ component: 'retention' }), clock: this.clock });
     this.ingestRate = new RateMeter({ clock: this.clock });
+    this.statusPage = new StatusPage({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion,
+      password: config.http.password ? new PasswordCheck(config.http.password, this.clock) : null });
     this.budget = new DiskBudget({
       outbox: this.outbox,
       sync: this.syncStore,
@@ -181,6 +190,7 @@ export class Gateway {
     try {
       this.outbox.open();
       this.syncStore.open();
+      this.checkpointer.start();
       this.scoringStage?.start();
       await this.scoring?.start();
       this.devices.start();
@@ -208,7 +218,7 @@ export class Gateway {
           const oldest = this.syncStore.oldestPending();
           this.metrics.oldestPendingAge.set(oldest ? Math.max(0, this.clock() - oldest.receivedAt) / 1000 : 0);
         },
-        plugins: [this.originApi.plugin],
+        plugins: [this.originApi.plugin, this.statusPage.plugin],
         extraHealth: {
           sync: () => {
             const status = this.sync.status();
@@ -239,6 +249,7 @@ export class Gateway {
         this.#heartbeat.start();
       }
       this.retention.start();
+      this.statusPage.start();
       this.budget.start();
       this.#state = 'running';
       this.log.info({ gatewayId: this.config.gatewayId, mqttPort: this.mqttPort, httpPort: this.#httpPort }, 'gateway started');
@@ -256,6 +267,7 @@ export class Gateway {
     if (this.#state === 'stopped' || this.#state === 'stopping') return;
     this.#state = 'stopping';
     this.broker.stopAccepting();
+    this.statusPage.stop();
     const http = this.#http;
     const httpClosed = http ? http.close().catch((err: unknown) => this.log.warn({ err }, 'http close failed')) : Promise.resolve();
     // Sync first: it reads the outbox, and must not wake on the final commits below.
@@ -269,6 +281,7 @@ export class Gateway {
     await this.broker.stop();
     this.pipeline.stop();
     await httpClosed;
+    await this.checkpointer.stop();
     this.originApi.stop();
     this.devices.stop();
     this.outbox.close();

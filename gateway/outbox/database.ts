@@ -35,6 +35,8 @@ export function openOutboxDatabase(dataDir: string, durability: Durability): Out
     // Larger cache and in-memory temp storage: the outbox is written far more than it is read.
     db.pragma('cache_size = -16000');
     db.pragma('temp_store = MEMORY');
+    // After a checkpoint the WAL file is truncated back to this size, so a burst does not leave a huge file.
+    db.pragma('journal_size_limit = 67108864');
     migrate(db, migrations);
     ensureEpoch(db);
   } catch (err) {
