@@ -38,7 +38,7 @@ export interface System {
   gatewayEnv: Record<string, string>;
 }
 
-export async function startSystem(opts: { cloudUrlPort?: (cloudPort: number) => Promise<number>; key?: string; scoring?: boolean } = {}): Promise<System> {
+export async function startSystem(opts: { cloudUrlPort?: (cloudPort: number) => Promise<number>; key?: string; scoring?: boolean; outbox?: Record<string, unknown> } = {}): Promise<System> {
   const dir = tempDir('smartmaint-sync-');
   const cloudDir = join(dir, 'cloud');
   const gatewayDir = join(dir, 'gateway');
@@ -54,6 +54,7 @@ export async function startSystem(opts: { cloudUrlPort?: (cloudPort: number) => 
     sync: { backoffInitialMs: 50, backoffMaxMs: 1000, authRetryMs: 500, probeIntervalMs: 200, requestTimeoutMs: 3000,
       connectTimeoutMs: 1000, batchMaxReadings: 200, heartbeatSchedule: '*/2 * * * * *' },
     mqtt: { allowAnonymous: true },
+    ...(opts.outbox ? { outbox: opts.outbox } : {}),
   }));
   const targetPort = opts.cloudUrlPort ? await opts.cloudUrlPort(cloudPort) : cloudPort;
   const mqttPort = await freePort();
