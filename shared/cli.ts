@@ -17,7 +17,14 @@ export type CommandMain = (argv: string[], io: CliIo) => Promise<number>;
 
 const commands: Record<string, { describe: string; load: () => Promise<{ main: CommandMain }> }> = {
   gateway: { describe: 'run the edge gateway daemon', load: () => import('../gateway/cli.js') },
+  devices: { describe: 'manage gateway device identities (add, list, remove, passwd)', load: () => import('../gateway/devices/devices-cli.js') },
+  cloud: { describe: 'run the cloud ingestion API', load: () => import('../cloud/cli.js') },
+  keys: { describe: 'manage cloud API keys (create, list, revoke)', load: () => import('../cloud/keys-cli.js') },
   bench: { describe: 'load tools (mqtt)', load: () => import('../gateway/bench/cli.js') },
+  models: { describe: 'list and check on-gateway ML models', load: () => import('../gateway/scoring/models-cli.js') },
+  simulate: { describe: 'replay C-MAPSS / AI4I data as MQTT devices', load: () => import('../gateway/simulate/simulate-cli.js') },
+  demo: { describe: 'cloud + gateway + C-MAPSS replay in one command (npm start)', load: () => import('./demo/demo-cli.js') },
+  'status-password': { describe: 'hash a technician password (stdin) for the gateway\'s http.password', load: () => import('../gateway/status/password-cli.js') },
 };
 
 function usage(): string {

@@ -9,43 +9,47 @@
 export const AGGREGATIONS = ['last', 'mean', 'std', 'min', 'max', 'slope', 'count'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 
-/** `values[i]` observed at `xs[i]` (omit xs for positions 0..n-1). `values` must not be empty except for count. */
-export function aggregate(kind: Aggregation, values: ArrayLike<number>, xs?: ArrayLike<number>): number {
-  const n = values.length;
+/**
+ * Aggregates `values[from..to)`, value i observed at `xs[i]` (omit xs for positions; slope is then per reading).
+ * The range must not be empty except for count. Works on index ranges so the hot path allocates nothing.
+ */
+export function aggregate(kind: Aggregation, values: ArrayLike<number>, xs?: ArrayLike<number>, from = 0,
+  to = values.length): number {
+  const n = to - from;
   if (kind === 'count') return n;
-  if (n === 0) return Number.NaN;
+  if (n <= 0) return Number.NaN;
   switch (kind) {
     case 'last':
-      return values[n - 1]!;
+      return values[to - 1]!;
     case 'mean': {
       let s = 0;
-      for (let i = 0; i < n; i++) s += values[i]!;
+      for (let i = from; i < to; i++) s += values[i]!;
       return s / n;
     }
     case 'std': {
       if (n < 2) return 0;
       let s = 0;
-      for (let i = 0; i < n; i++) s += values[i]!;
+      for (let i = from; i < to; i++) s += values[i]!;
       const m = s / n;
       let q = 0;
-      for (let i = 0; i < n; i++) q += (values[i]! - m) ** 2;
+      for (let i = from; i < to; i++) q += (values[i]! - m) ** 2;
       return Math.sqrt(q / n);
     }
     case 'min': {
       let v = Infinity;
-      for (let i = 0; i < n; i++) v = Math.min(v, values[i]!);
+      for (let i = from; i < to; i++) v = Math.min(v, values[i]!);
       return v;
     }
     case 'max': {
       let v = -Infinity;
-      for (let i = 0; i < n; i++) v = Math.max(v, values[i]!);
+      for (let i = from; i < to; i++) v = Math.max(v, values[i]!);
       return v;
     }
     case 'slope': {
       if (n < 2) return 0;
       let sx = 0;
       let sy = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = from; i < to; i++) {
         sx += xs ? xs[i]! : i;
         sy += values[i]!;
       }
@@ -53,7 +57,7 @@ export function aggregate(kind: Aggregation, values: ArrayLike<number>, xs?: Arr
       const my = sy / n;
       let sxy = 0;
       let sxx = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = from; i < to; i++) {
         const dx = (xs ? xs[i]! : i) - mx;
         sxy += dx * (values[i]! - my);
         sxx += dx * dx;

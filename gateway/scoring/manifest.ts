@@ -19,7 +19,13 @@ export const windowFeatureSchema = z.object({
   aggregation: z.enum(AGGREGATIONS),
   /** Defaults to the last reading only. */
   window: windowSchema.default({ readings: 1 }),
-}).strict();
+  /**
+   * Readings the window must hold before the model scores (default 1): a model trained on full windows should not
+   * see a mean of two readings while its stream warms up.
+   */
+  minReadings: z.number().int().min(1).max(100_000).optional(),
+}).strict().refine((f) => !('readings' in f.window) || (f.minReadings ?? 1) <= f.window.readings,
+  { message: 'minReadings cannot exceed the window', path: ['minReadings'] });
 
 export const inputSchema = z.union([
   z.object({

@@ -1,0 +1,337 @@
+/**
+ * The gateway's local scoring: the ingest pipeline hands it each committed micro-batch of readings; it keeps the
+ * feature windows, runs every applicable model version once per batch, and returns scores (to be stored with the
+ * readings) and alert raise/clear events (to be stored, synced first and published on alerts/{asset}).
+ * Bad data is counted, never thrown. Model lifecycle (hot swap, shadow, rollback) lives in ModelRegistry.
+ */
+import { Registry } from 'prom-client';
+import type { Logger } from '../../shared/logger.js';
+import { SmartmaintError } from '../../shared/errors.js';
+import { AlertTracker, type AlertEvent } from './alerts.js';
+import { FeatureWindows } from './feature-windows.js';
+import { FeatureMismatchError, ModelNotFoundError } from './model-errors.js';
+import { ModelRegistry, type RegistryEvent, type VersionEntry } from './model-registry.js';
+import { scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from './scoring-config.js';
+import { ScoringMetrics } from './scoring-metrics.js';
+import { inlineSessions, workerSessions, type SessionFactory } from './ort-sessions.js';
+
+export type { AlertEvent };
+
+export interface ScoringInput { seq: number; ts: number; asset: string; sensor: string; value: number }
+export interface ScoreRecord { seq: number; model: string; version: string; output: string; value: number }
+
+export interface ScoringEngineDeps {
+  modelsDir: string;
+  log: Logger;
+  clock: () => number;
+  registry?: Registry;
+  config?: ScoringConfigInput;
+  /**
+   * Run time is what onnxruntime reports for run() on the session's thread (queueing behind a busy event loop is
+   * not the model's latency). Given a timer (monotonic ms), run time is measured with it around each run instead:
+   * for tests that need a slow model without one.
+   */
+  timer?: () => number;
+  /** Lifecycle events (loaded, swapped, refused, rolled-back, retired), e.g. for logs or tests. */
+  onModelEvent?: (e: RegistryEvent) => void;
+}
+
+export interface ModelListing {
+  name: string;
+  version: string;
+  status: 'active' | 'shadow' | 'failed' | 'retired';
+  rowsScored: number;
+  /** Mean wall time of one run() (one micro-batch) of this version. */
+  meanScoreMs: number;
+  assets: string[];
+  outputs: string[];
+  error?: string;
+}
+
+interface Job {
+  entry: VersionEntry;
+  rows: Float64Array[];
+  events: Array<{ asset: string; ts: number; seq: number }>;
+}
+
+export class ScoringEngine {
+  private readonly deps: ScoringEngineDeps;
+  private readonly config: ScoringConfig;
+  private readonly log: Logger;
+  private readonly timer: (() => number) | null;
+  private readonly metrics: ScoringMetrics;
+  private readonly windows = new FeatureWindows();
+  private readonly alerts = new AlertTracker();
+  private readonly latestByAsset = new Map<string, Record<string, { model: string; version: string; output: string; value: number; ts: number }>>();
+  private models: ModelRegistry | null = null;
+  private sessions: SessionFactory | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private onAbort: (() => void) | null = null;
+
+  constructor(deps: ScoringEngineDeps) {
+    this.deps = deps;
+    this.config = Object.freeze(scoringConfigSchema.parse(deps.config ?? {}));
+    this.log = deps.log.child({ component: 'scoring' });
+    this.timer = deps.timer ?? null;
+    this.metrics = new ScoringMetrics(deps.registry ?? new Registry());
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.models) return;
+    this.sessions = this.config.runner === 'worker' ? workerSessions() : inlineSessions();
+    this.models = new ModelRegistry({
+      modelsDir: this.deps.modelsDir, log: this.log, config: this.config, windows: this.windows, sessions: this.sessions,
+      onEvent: (e) => this.onModelEvent(e),
+    });
+    await this.models.start();
+    if (signal) {
+      this.onAbort = () => { void this.stop(); };
+      if (signal.aborted) await this.stop();
+      else signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const models = this.models;
+    if (!models) return;
+    this.models = null;
+    await this.queue.catch(() => undefined);
+    await models.stop();
+    await this.sessions?.close();
+    this.sessions = null;
+  }
+
+  /** Rescans the models dir now (what the watcher does on a change, without waiting for files to settle). */
+  async refresh(): Promise<void> {
+    await this.models?.refresh({ settle: false });
+  }
+
+  /** Promotes a shadow version: it becomes active and the current active version its rollback target. */
+  promote(name: string, version: string): void {
+    if (!this.models) throw new ModelNotFoundError(`${name}/${version}`);
+    this.models.promote(name, version);
+    this.updateStatusGauge();
+  }
+
+  score(batch: readonly ScoringInput[]): Promise<{ scores: ScoreRecord[]; alerts: AlertEvent[] }> {
+    const run = this.queue.then(() => this.scoreNow(batch));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async scoreNow(batch: readonly ScoringInput[]): Promise<{ scores: ScoreRecord[]; alerts: AlertEvent[] }> {
+    const scores: ScoreRecord[] = [];
+    const alerts: AlertEvent[] = [];
+    const models = this.models;
+    const versions = models ? models.scoring() : [];
+    for (const v of versions) v.inflight++;
+    try {
+      const jobs = this.buildJobs(batch, versions);
+      for (const job of jobs) {
+        const done = await this.runJob(job.entry, job.rows, true);
+        if (!done) continue;
+        const { entry, outputs } = done;
+        const manifest = entry.loaded?.manifest;
+        job.events.forEach((ev, r) => {
+          const row = outputs[r]!;
+          for (const [output, value] of Object.entries(row)) {
+            scores.push({ seq: ev.seq, model: entry.name, version: entry.version, output, value });
+            if (entry.status !== 'active' || !manifest) continue;
+            const latest = this.latestByAsset.get(ev.asset) ?? {};
+            latest[`${entry.name}/${output}`] = { model: entry.name, version: entry.version, output, value, ts: ev.ts };
+            this.latestByAsset.set(ev.asset, latest);
+            for (const a of this.alerts.evaluate({ asset: ev.asset, model: entry.name, version: entry.version, output,
+              value, ts: ev.ts, thresholds: manifest.thresholds })) {
+              alerts.push(a);
+              this.metrics.alerts.inc({ severity: a.severity, state: a.state });
+            }
+          }
+        });
+      }
+    } finally {
+      for (const v of versions) {
+        v.inflight--;
+        models?.releaseIfIdle(v);
+      }
+    }
+    return { scores, alerts };
+  }
+
+  /** Updates the windows reading by reading and collects one feature row per (model version, asset, ts) event. */
+  private buildJobs(batch: readonly ScoringInput[], versions: VersionEntry[]): Job[] {
+    const perAsset = new Map<string, ScoringInput[]>();
+    for (const r of batch) {
+      const reason = typeof r?.asset !== 'string' || r.asset === '' ? 'asset'
+        : typeof r.sensor !== 'string' || r.sensor === '' ? 'sensor'
+          : typeof r.ts !== 'number' || !Number.isFinite(r.ts) ? 'ts'
+            : typeof r.value !== 'number' || !Number.isFinite(r.value) ? 'value' : null;
+      if (reason) {
+        this.metrics.badReadings.inc({ reason });
+        continue;
+      }
+      const list = perAsset.get(r.asset);
+      if (list) list.push(r);
+      else perAsset.set(r.asset, [r]);
+    }
+    const jobs = new Map<VersionEntry, Job>();
+    for (const [asset, readings] of perAsset) {
+      const applicable = versions.filter((v) => v.loaded && v.matches(asset));
+      let i = 0;
+      while (i < readings.length) {
+        const ts = readings[i]!.ts;
+        const inEvent = new Set<string>();
+        let seq = readings[i]!.seq;
+        let j = i;
+        // one scoring event: consecutive readings of the asset with the same ts (one multi-sensor message)
+        while (j < readings.length && readings[j]!.ts === ts) {
+          const r = readings[j]!;
+          this.windows.push(asset, r.sensor, r.ts, r.value);
+          inEvent.add(r.sensor);
+          seq = r.seq;
+          j++;
+        }
+        for (const v of applicable) {
+          let touches = false;
+          for (const s of v.sensors) if (inEvent.has(s)) { touches = true; break; }
+          if (!touches) continue;
+          const row = this.windows.vector(asset, v.loaded!.manifest.input, ts);
+          if (row === 'filling') continue; // a stream warming up is not bad data
+          if (row === 'incomplete') {
+            this.metrics.badReadings.inc({ reason: 'incomplete-input' });
+            continue;
+          }
+          let job = jobs.get(v);
+          if (!job) jobs.set(v, (job = { entry: v, rows: [], events: [] }));
+          job.rows.push(row);
+          job.events.push({ asset, ts, seq });
+        }
+        i = j;
+      }
+    }
+    return [...jobs.values()];
+  }
+
+  /**
+   * One run() for the rows. On failure of an active version the error is counted; after `consecutiveErrors`
+   * failures it is rolled back and the rows are scored by the version it replaced. A latency blow-up rolls back too.
+   */
+  private async runJob(entry: VersionEntry, rows: Float64Array[], mayRollBack: boolean):
+  Promise<{ entry: VersionEntry; outputs: Array<Record<string, number>> } | null> {
+    const loaded = entry.loaded;
+    if (!loaded) return null;
+    const labels = { model: entry.name, version: entry.version };
+    const t0 = this.timer?.() ?? 0;
+    let outputs: Array<Record<string, number>>;
+    let runMs: number;
+    try {
+      ({ outputs, runMs } = await loaded.runRowsTimed(rows));
+    } catch (err) {
+      entry.consecutiveErrors++;
+      this.metrics.modelErrors.inc({ ...labels, reason: 'run' });
+      this.log.warn({ err, model: entry.name, version: entry.version, rows: rows.length }, 'model run failed');
+      if (mayRollBack && this.models && entry.status === 'active' && entry.consecutiveErrors >= this.config.rollback.consecutiveErrors) {
+        const to = this.models.rollback(entry, `${entry.consecutiveErrors} consecutive failed runs: ${(err as Error).message}`);
+        if (to) {
+          to.inflight++;
+          try {
+            return await this.runJob(to, rows, false);
+          } finally {
+            to.inflight--;
+            this.models?.releaseIfIdle(to);
+          }
+        }
+      }
+      return null;
+    }
+    const ms = this.timer ? this.timer() - t0 : runMs;
+    entry.consecutiveErrors = 0;
+    entry.runs++;
+    entry.totalRunMs += ms;
+    entry.rowsScored += rows.length;
+    entry.recent.push({ ms, rows: rows.length });
+    if (entry.recent.length > this.config.rollback.minRuns) entry.recent.shift();
+    this.metrics.rowsScored.inc(labels, rows.length);
+    this.metrics.scoreSeconds.observe(labels, ms / 1000);
+    if (mayRollBack) this.checkLatency(entry);
+    return { entry, outputs };
+  }
+
+  private checkLatency(entry: VersionEntry): void {
+    const cfg = this.config.rollback;
+    const prev = entry.previous;
+    if (!this.models || entry.status !== 'active' || !prev?.loaded || entry.recent.length < cfg.minRuns) return;
+    let ms = 0;
+    let rows = 0;
+    for (const r of entry.recent) {
+      ms += r.ms;
+      rows += r.rows;
+    }
+    const perRun = ms / entry.recent.length;
+    const perRow = ms / rows;
+    let reason: string | null = null;
+    if (perRun > cfg.maxRunMs) reason = `mean run time ${perRun.toFixed(2)} ms over the last ${entry.recent.length} runs exceeds ${cfg.maxRunMs} ms`;
+    else if (prev.runs >= cfg.minRuns && prev.rowsScored > 0) {
+      const prevPerRow = prev.totalRunMs / prev.rowsScored;
+      // a floor of 1 ms per run keeps microsecond jitter from counting as a blow-up
+      if (perRow > cfg.latencyFactor * prevPerRow && perRun > 1) {
+        reason = `${perRow.toFixed(3)} ms per row is over ${cfg.latencyFactor}x the ${prevPerRow.toFixed(3)} ms of ${prev.version}`;
+      }
+    }
+    if (reason) this.models.rollback(entry, `latency: ${reason}`);
+  }
+
+  list(): ModelListing[] {
+    if (!this.models) return [];
+    return this.models.all().map((e) => {
+      const m = e.manifest;
+      const listing: ModelListing = {
+        name: e.name, version: e.version, status: e.status, rowsScored: e.rowsScored,
+        meanScoreMs: e.runs === 0 ? 0 : e.totalRunMs / e.runs,
+        assets: m ? [...(m.assets.ids ?? []), ...(m.assets.glob ? [m.assets.glob] : [])] : [],
+        outputs: m ? m.outputs.map((o) => o.name) : [],
+      };
+      if (e.error) listing.error = e.error;
+      return listing;
+    });
+  }
+
+  async predict(name: string, version: string | 'auto', features: Record<string, number>):
+  Promise<{ outputs: Record<string, number>; version: string }> {
+    const entry = !this.models ? undefined : version === 'auto' ? this.models.active(name) : this.models.get(name, version);
+    if (!entry || !entry.loaded) throw new ModelNotFoundError(version === 'auto' ? name : `${name}/${version}`);
+    const names = entry.loaded.featureNames;
+    const given = Object.keys(features ?? {});
+    const missing = names.filter((n) => !Object.hasOwn(features, n));
+    const extra = given.filter((k) => !names.includes(k));
+    if (missing.length || extra.length) throw new FeatureMismatchError(`${entry.name}/${entry.version}`, missing, extra);
+    const bad = names.filter((n) => typeof features[n] !== 'number' || !Number.isFinite(features[n]));
+    if (bad.length) {
+      throw new SmartmaintError('SMARTMAINT_MODEL_FEATURES_INVALID', `features must be finite numbers: ${bad.join(', ')}`);
+    }
+    entry.inflight++;
+    try {
+      const [outputs] = await entry.loaded.runRows([Float64Array.from(names, (n) => features[n]!)]);
+      return { outputs: outputs!, version: entry.version };
+    } finally {
+      entry.inflight--;
+      this.models?.releaseIfIdle(entry);
+    }
+  }
+
+  latest(asset: string): Record<string, { model: string; version: string; output: string; value: number; ts: number }> {
+    return { ...(this.latestByAsset.get(asset) ?? {}) };
+  }
+
+  private onModelEvent(e: RegistryEvent): void {
+    this.metrics.lifecycle.inc({ model: e.entry.name, event: e.kind });
+    if (e.kind === 'refused') this.metrics.modelErrors.inc({ model: e.entry.name, version: e.entry.version, reason: 'invalid' });
+    this.updateStatusGauge();
+    this.deps.onModelEvent?.(e);
+  }
+
+  private updateStatusGauge(): void {
+    if (!this.models) return;
+    this.metrics.modelStatus.reset();
+    for (const e of this.models.all()) this.metrics.modelStatus.set({ model: e.name, version: e.version, status: e.status }, 1);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Recent readings per asset and sensor, kept just long enough for the models that read them, and the feature
+ * vectors computed from them. Retention is the union of the loaded models' needs (it only grows while the
+ * process runs, so a hot-swapped version finds the history it needs).
+ */
+import { aggregate } from './aggregations.js';
+import type { ManifestInput } from './manifest.js';
+
+/** Bound on readings kept per (asset, sensor) for windows measured in seconds, whatever the rate. */
+export const MAX_READINGS_PER_SENSOR = 10_000;
+
+interface Series {
+  ts: number[];
+  values: number[];
+}
+
+export class FeatureWindows {
+  private readonly assets = new Map<string, Map<string, Series>>();
+  private readonly keepReadings = new Map<string, number>();
+  private readonly keepMs = new Map<string, number>();
+
+  /** Declares what an input needs; call for every model version loaded. */
+  require(input: ManifestInput): void {
+    if ('message' in input) {
+      for (const s of input.message) this.keepReadings.set(s, Math.max(1, this.keepReadings.get(s) ?? 1));
+      return;
+    }
+    for (const f of input.features) {
+      if ('readings' in f.window) {
+        this.keepReadings.set(f.sensor, Math.max(f.window.readings, this.keepReadings.get(f.sensor) ?? 1));
+      } else {
+        this.keepMs.set(f.sensor, Math.max(f.window.seconds * 1000, this.keepMs.get(f.sensor) ?? 0));
+        this.keepReadings.set(f.sensor, Math.max(1, this.keepReadings.get(f.sensor) ?? 1));
+      }
+    }
+  }
+
+  /** Whether any loaded model reads this sensor (others are not kept). */
+  wants(sensor: string): boolean {
+    return this.keepReadings.has(sensor);
+  }
+
+  push(asset: string, sensor: string, ts: number, value: number): void {
+    if (!this.keepReadings.has(sensor)) return;
+    let sensors = this.assets.get(asset);
+    if (!sensors) this.assets.set(asset, (sensors = new Map()));
+    let s = sensors.get(sensor);
+    if (!s) sensors.set(sensor, (s = { ts: [], values: [] }));
+    s.ts.push(ts);
+    s.values.push(value);
+    const keepN = this.keepReadings.get(sensor)!;
+    const keepMs = this.keepMs.get(sensor);
+    let drop = 0;
+    if (keepMs === undefined) drop = Math.max(0, s.values.length - keepN);
+    else {
+      const limit = ts - keepMs;
+      // keep the last keepN readings whatever their age, and anything younger than the longest time window
+      while (drop < s.values.length - keepN && s.ts[drop]! <= limit) drop++;
+      drop = Math.max(drop, s.values.length - MAX_READINGS_PER_SENSOR);
+    }
+    if (drop > 0) {
+      s.ts.splice(0, drop);
+      s.values.splice(0, drop);
+    }
+  }
+
+  /**
+   * The input vector for `asset` at event time `ts`, or why it cannot be built: `incomplete` when a message input
+   * lacks a sensor at exactly `ts` or a window has no reading; `filling` while a window holds fewer readings than
+   * its feature's minReadings.
+   */
+  vector(asset: string, input: ManifestInput, ts: number): Float64Array | 'incomplete' | 'filling' {
+    const sensors = this.assets.get(asset);
+    if (!sensors) return 'incomplete';
+    if ('message' in input) {
+      const row = new Float64Array(input.message.length);
+      for (let i = 0; i < input.message.length; i++) {
+        const s = sensors.get(input.message[i]!);
+        const at = s ? s.ts.lastIndexOf(ts) : -1;
+        if (!s || at < 0) return 'incomplete';
+        row[i] = s.values[at]!;
+      }
+      return row;
+    }
+    const row = new Float64Array(input.features.length);
+    for (let i = 0; i < input.features.length; i++) {
+      const f = input.features[i]!;
+      const s = sensors.get(f.sensor);
+      if (!s || s.values.length === 0) return 'incomplete';
+      let end = s.values.length;
+      while (end > 0 && s.ts[end - 1]! > ts) end--; // readings after the event (later in the same batch) do not count
+      let start: number;
+      if ('readings' in f.window) {
+        start = Math.max(0, end - f.window.readings);
+        if (end - start === 0 && f.aggregation !== 'count') return 'incomplete';
+        if (end - start < (f.minReadings ?? 1)) return 'filling';
+        row[i] = aggregate(f.aggregation, s.values, undefined, start, end);
+      } else {
+        const from = ts - f.window.seconds * 1000;
+        start = end;
+        while (start > 0 && s.ts[start - 1]! > from) start--;
+        if (end - start === 0 && f.aggregation !== 'count') return 'incomplete';
+        if (end - start < (f.minReadings ?? 1)) return 'filling';
+        // slope per second: x in seconds, relative to the window start to keep the sums well conditioned
+        const t0 = s.ts[start] ?? 0;
+        const xs = f.aggregation === 'slope' ? s.ts.slice(start, end).map((t) => (t - t0) / 1000) : undefined;
+        row[i] = xs ? aggregate('slope', s.values.slice(start, end), xs) : aggregate(f.aggregation, s.values, undefined, start, end);
+      }
+    }
+    return row;
+  }
+
+  /** Sensors an input reads (an event must carry at least one of them to trigger scoring). */
+  static sensorsOf(input: ManifestInput): Set<string> {
+    return new Set('message' in input ? input.message : input.features.map((f) => f.sensor));
+  }
+}
