@@ -96,16 +96,18 @@ class BenchClient {
         clearTimeout(timer);
         this.onConnack = undefined;
         socket.off('error', onError);
+        socket.off('close', onClose);
         if (err) reject(err);
         else resolve();
       };
       const onError = (err: Error): void => settle(err);
+      const onClose = (): void => settle(new Error('connection closed before CONNACK'));
       socket.once('error', onError);
-      socket.once('close', () => settle(new Error('connection closed before CONNACK')));
+      socket.once('close', onClose);
       this.onConnack = (code) => (code === 0 ? settle() : settle(new Error(`CONNACK return code ${code}`)));
       socket.write(mqttPacket.generate({
         cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true,
-        // Keep alive 0 turns the mechanism off (MQTT-3.1.2-10 ff.): a paced run may idle for long.
+        // Keep Alive 0 turns the mechanism off (MQTT 3.1.1 §3.1.2.10): a paced run may idle for long.
         keepalive: 0,
         clientId: `${options.clientPrefix}-${index}`,
         ...(options.username !== '' ? { username: options.username } : {}),
@@ -166,6 +168,7 @@ class BenchClient {
 
   private onPacket(packet: mqttPacket.Packet): void {
     if (packet.cmd === 'puback') {
+      if (this.finished) return; // late acks after giving up are not counted twice
       const id = packet.messageId ?? 0;
       const sentAt = this.sendAt[id] ?? -1;
       if (sentAt < 0) return; // not ours or already counted (a late ack after a stall)
@@ -277,6 +280,8 @@ export class MqttBench {
   private readonly budget: number;
   private readonly progress: boolean;
   private clients: BenchClient[] = [];
+  /** Clock reading when publishing started (after every client connected), for end-to-end timing. */
+  publishStartedAt = 0;
   private progressTimer: NodeJS.Timeout | undefined;
 
   constructor(options: BenchOptions, deps: MqttBenchDeps = {}) {
@@ -314,6 +319,7 @@ export class MqttBench {
 
       if (this.progress) this.startProgress();
       const startedAt = this.now();
+      this.publishStartedAt = startedAt;
       const stepMs = (o.rampUpSeconds * 1000) / o.clients;
       const measurements = await Promise.all(this.clients.map(async (c, i) => {
         if (stepMs > 0 && i > 0) await new Promise((r) => setTimeout(r, stepMs * i));
