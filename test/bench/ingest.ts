@@ -62,6 +62,8 @@ const { values: args } = parseArgs({
     'rate-seconds': { type: 'string', default: '5' },
     'skip-gateway': { type: 'boolean', default: false },
     'skip-mosquitto': { type: 'boolean', default: false },
+    'skip-scoring-cost': { type: 'boolean', default: false },
+    'scoring-messages': { type: 'string', default: '20000' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -174,6 +176,49 @@ async function startGateway(cliPath: string): Promise<GatewayProcess> {
     }
   }
   throw lastError;
+}
+
+interface ScoringCost {
+  scoring: 'on' | 'off';
+  readingsStored: number;
+  cpuSeconds: number;
+  cpuMicrosPerReading: number;
+  readingsPerSecond: number;
+}
+
+/**
+ * What scoring costs per stored reading, with all three default models active: C-MAPSS-shaped messages
+ * (24 values) on `telemetry/engine-{client}`, so turbofan-rul and anomaly score every message, at QoS 0,
+ * once with scoring on and once with SMARTMAINT_SCORING=false; gateway CPU from /proc/<pid>/stat.
+ */
+async function scoringCost(cliPath: string, on: boolean, messagesPerClient: number): Promise<ScoringCost> {
+  const gw = new GatewayProcess({ cliPath, extraArgs: gatewayExtraArgs ?? ['--allow-anonymous'], env: { SMARTMAINT_SCORING: on ? 'true' : 'false' } });
+  live.add(gw);
+  try {
+    await gw.start();
+    const sensors = Array.from({ length: 21 }, (_, k) => `"s${k + 1}": ${500 + k}.{i}`).join(', ');
+    const payload = `{"values": {"cycle": {i}, "setting1": 0.001, "setting2": 0.0002, ${sensors}}}`;
+    const clients = 4;
+    const parsed = parseBenchArgs(['-broker', `tcp://127.0.0.1:${gw.ports.mqtt}`, '-clients', String(clients), '-count', String(messagesPerClient),
+      '-qos', '0', '-topic', 'telemetry/engine-{client}', '-payload', payload, '-message-interval', '0', '-wait', '30000', '-quiet']);
+    if (parsed.help) throw new Error('unreachable');
+    const expected = clients * messagesPerClient * 24;
+    const cpu0 = gw.cpuSeconds() ?? 0;
+    const t0 = performance.now();
+    await new MqttBench(parsed.options).run();
+    const stored = await settle(() => gw.readings(), expected, 2000);
+    // Let scoring finish the last micro-batches before reading the CPU counter.
+    await new Promise((r) => setTimeout(r, 1500));
+    const cpu = (gw.cpuSeconds() ?? 0) - cpu0;
+    return {
+      scoring: on ? 'on' : 'off', readingsStored: stored.count, cpuSeconds: Math.round(cpu * 100) / 100,
+      cpuMicrosPerReading: Math.round((cpu / Math.max(1, stored.count)) * 1e6 * 100) / 100,
+      readingsPerSecond: Math.round(stored.count / ((stored.at - t0) / 1000)),
+    };
+  } finally {
+    live.delete(gw);
+    await gw.stop();
+  }
 }
 
 /** Child processes alive right now, stopped on SIGINT/SIGTERM so none outlives the harness. */
@@ -311,6 +356,15 @@ async function main(): Promise<number> {
         ratio: m && g && m.msgsPerSec > 0 ? g.msgsPerSec / m.msgsPerSec : null,
       };
     });
+    let scoring: { off: ScoringCost; on: ScoringCost; overheadPercent: number } | null = null;
+    if (!args['skip-scoring-cost'] && gatewayNote === null) {
+      const per = Math.max(100, Math.round(Number(args['scoring-messages']) * scale / 4));
+      progress('scoring cost: scoring off');
+      const off = await scoringCost(cliPath, false, per);
+      progress('scoring cost: scoring on (turbofan-rul, anomaly, ai4i-failure loaded)');
+      const on = await scoringCost(cliPath, true, per);
+      scoring = { off, on, overheadPercent: Math.round(((on.cpuMicrosPerReading / off.cpuMicrosPerReading) - 1) * 1000) / 10 };
+    }
     const rssAll = runs.map((r) => r.peakRssMb).filter((x): x is number => x !== null);
     const doc = {
       bench: 'ingest',
@@ -325,6 +379,7 @@ async function main(): Promise<number> {
       gatewayPeakRssMb: rssAll.length ? Math.max(...rssAll) : null,
       scenarios: plan,
       rows,
+      scoring,
       runs,
       errors,
     };
@@ -332,6 +387,11 @@ async function main(): Promise<number> {
     if (!args.json) {
       process.stdout.write(`ingest benchmark: median of ${rounds} round(s); QoS 0 compares messages received by the Mosquitto subscriber / stored by the gateway per second, QoS 1 compares PUBACKs per second.\n`);
       process.stdout.write(`${table(rows)}\n`);
+      if (scoring) {
+        process.stdout.write(`scoring cost (C-MAPSS-shaped messages, 24 readings each, QoS 0): off ${scoring.off.cpuMicrosPerReading} µs CPU/reading `
+          + `(${scoring.off.readingsPerSecond} readings/s), on ${scoring.on.cpuMicrosPerReading} µs CPU/reading (${scoring.on.readingsPerSecond} readings/s): `
+          + `+${scoring.overheadPercent}% (target ≤ 15%)\n`);
+      }
       if (gatewayNote !== null) process.stdout.write(`gateway: ${gatewayNote}\n`);
       if (doc.gatewayRebuiltDuringRun) process.stdout.write('warning: dist/ was rebuilt during the run; gateway rounds may have measured different builds\n');
       for (const e of errors) process.stdout.write(`error: ${e}\n`);

@@ -92,9 +92,26 @@ export class GatewayProcess {
   ports: GatewayPorts = { mqtt: 0, http: 0 };
   private logTail: string[] = [];
 
-  constructor(opts: { cliPath: string; extraArgs?: readonly string[] }) {
+  private readonly env: Record<string, string>;
+
+  constructor(opts: { cliPath: string; extraArgs?: readonly string[]; env?: Record<string, string> }) {
     this.cliPath = opts.cliPath;
     this.extraArgs = opts.extraArgs ?? [];
+    this.env = opts.env ?? {};
+  }
+
+  /** CPU seconds (user + system) the gateway process has used so far, from /proc/<pid>/stat. */
+  cpuSeconds(): number | null {
+    const pid = this.child?.pid;
+    if (pid === undefined) return null;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime are fields 14 and 15 of stat(5), i.e. 11 and 12 after the command name.
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return null;
+    }
   }
 
   get pid(): number | undefined {
@@ -109,7 +126,7 @@ export class GatewayProcess {
     this.dir = mkdtempSync(join(tmpdir(), 'smartmaint-bench-gw-'));
     const args = [this.cliPath, 'gateway', '--gateway-id', 'bench', '--data-dir', this.dir, '--mqtt-port', '0', '--http-port', '0',
       '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1', ...this.extraArgs];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SMARTMAINT_LOG_LEVEL: process.env.SMARTMAINT_LOG_LEVEL ?? 'info' } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SMARTMAINT_LOG_LEVEL: process.env.SMARTMAINT_LOG_LEVEL ?? 'info', ...this.env } });
     this.child = child;
     const keep = (line: string): void => {
       this.logTail.push(line);
