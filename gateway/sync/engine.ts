@@ -139,7 +139,7 @@ export class SyncEngine {
 
   start(): void {
     if (!this.#client) {
-      this.#setState('disabled');
+      this.#setState('disabled', true);
       this.#log.info('no cloud URL configured: running standalone, everything is kept locally');
       return;
     }
@@ -536,8 +536,8 @@ export class SyncEngine {
     }, this.#config.probeIntervalMs);
   }
 
-  #setState(state: SyncState): void {
-    if (state === this.#state) return;
+  #setState(state: SyncState, force = false): void {
+    if (state === this.#state && !force) return;
     this.#state = state;
     for (const s of STATES) this.#metrics.syncState.set({ state: s }, s === state ? 1 : 0);
   }
