@@ -1,0 +1,247 @@
+// SmartMaint fleet view: the operator key lives in sessionStorage and goes with every API call as a Bearer
+// token. `#key=<key>` in the URL (printed by the demo) logs in and is removed from the address bar at once.
+// Gateway-chosen text (ids, asset names) is set with textContent, never parsed as HTML.
+(function () {
+  'use strict';
+  var KEY = 'smartmaint.operatorKey';
+  var REFRESH_MS = 5000;
+  var timer = null;
+  var chosen = {}; // asset -> sensor
+
+  function $(s) { return document.querySelector(s); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function ago(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 90) return s + ' s';
+    var m = Math.round(s / 60);
+    if (m < 90) return m + ' min';
+    var h = Math.floor(m / 60);
+    return h < 48 ? h + ' h ' + (m % 60) + ' min' : Math.floor(h / 24) + ' d';
+  }
+  function fmt(v) {
+    if (typeof v !== 'number' || !isFinite(v)) return '–';
+    var a = Math.abs(v);
+    return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+  }
+  function statusOf(g) { return g.authFailing ? 'auth-failing' : g.status; }
+
+  function api(path) {
+    return fetch(path, { headers: { authorization: 'Bearer ' + sessionStorage.getItem(KEY) } }).then(function (r) {
+      if (r.status === 401 || r.status === 403) {
+        var err = new Error(r.status === 403 ? 'this key is revoked or is not an operator key' : 'key not recognised');
+        err.auth = true;
+        throw err;
+      }
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      return r.json();
+    });
+  }
+
+  function chart(points, thresholds) {
+    var w = 300, h = 56, pad = 3;
+    if (!points.length) return '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none"></svg>';
+    var vals = points.map(function (p) { return p[1]; }).concat((thresholds || []));
+    var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
+    if (hi === lo) { hi += 1; lo -= 1; }
+    var t0 = points[0][0], span = (points[points.length - 1][0] - t0) || 1;
+    function x(t) { return pad + ((t - t0) / span) * (w - 2 * pad); }
+    function y(v) { return h - pad - ((v - lo) / (hi - lo)) * (h - 2 * pad); }
+    var lines = (thresholds || []).map(function (t) { var yy = y(t).toFixed(1); return '<line x1="0" x2="300" y1="' + yy + '" y2="' + yy + '"></line>'; }).join('');
+    return '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none">' + lines + '<polyline points="' +
+      points.map(function (p) { return x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1); }).join(' ') + '"></polyline></svg>';
+  }
+
+  // Open alerts: the latest event of each alert id is a raise (the store keeps raise and clear events).
+  function openAlerts(alerts) {
+    var byId = {};
+    alerts.forEach(function (a) { byId[a.id] = a; });
+    return Object.keys(byId).map(function (k) { return byId[k]; }).filter(function (a) { return a.state === 'raised'; });
+  }
+
+  function show(which) {
+    ['login', 'fleet', 'gateway'].forEach(function (id) { $('#' + id).hidden = id !== which; });
+    $('#logout').hidden = which === 'login';
+  }
+
+  function loginNeeded(message) {
+    if (timer) { clearTimeout(timer); timer = null; }
+    sessionStorage.removeItem(KEY);
+    $('#login-error').textContent = message || '';
+    $('#crumb').textContent = '';
+    show('login');
+  }
+
+  function renderFleet(gateways, alerts, now) {
+    var tbody = $('#gateways tbody');
+    tbody.textContent = '';
+    $('#empty').hidden = gateways.length > 0;
+    gateways.forEach(function (g) {
+      var hb = g.heartbeat || {};
+      var tr = el('tr');
+      tr.setAttribute('data-gateway', g.id);
+      var name = el('td');
+      var link = el('a', null, g.id);
+      link.href = '#gateway=' + encodeURIComponent(g.id);
+      name.appendChild(link);
+      tr.appendChild(name);
+      var st = statusOf(g);
+      var status = el('td', 'status status-' + st, st);
+      status.setAttribute('data-status', st);
+      tr.appendChild(status);
+      tr.appendChild(el('td', null, g.lastHeartbeatAt ? ago(now - g.lastHeartbeatAt) + ' ago' : 'never'));
+      tr.appendChild(el('td', null, g.backlog ? g.backlog.pending : '–'));
+      tr.appendChild(el('td', null, g.backlog && g.backlog.oldestPendingAgeMs !== null ? ago(g.backlog.oldestPendingAgeMs) : '–'));
+      tr.appendChild(el('td', null, hb.ingestRate !== undefined ? fmt(hb.ingestRate) : '–'));
+      tr.appendChild(el('td', null, (hb.models || []).map(function (m) { return m.model + ' ' + m.version; }).join(', ') || '–'));
+      tr.appendChild(el('td', null, openAlerts(alerts.filter(function (a) { return a.gatewayId === g.id; })).length));
+      tbody.appendChild(tr);
+    });
+  }
+
+  function loadFleet() {
+    var now = Date.now();
+    return Promise.all([
+      api('/api/v1/gateways'),
+      api('/api/v1/alerts?limit=5000&from=' + (now - 24 * 3600000)),
+    ]).then(function (r) {
+      show('fleet');
+      $('#crumb').textContent = '';
+      renderFleet(r[0].gateways, r[1].alerts, Date.now());
+    });
+  }
+
+  function assetCard(asset, sensors, scoredSensor, id, now) {
+    var card = el('article', 'asset');
+    card.setAttribute('data-asset', asset);
+    card.appendChild(el('h3', null, asset));
+    var outputs = el('div');
+    card.appendChild(outputs);
+    var pick = el('label', 'row', 'Sensor ');
+    var select = el('select');
+    sensors.forEach(function (s) { var o = el('option', null, s); o.value = s; select.appendChild(o); });
+    select.value = chosen[asset] || scoredSensor || sensors[0];
+    pick.appendChild(select);
+    var value = el('span', 'value');
+    pick.appendChild(value);
+    card.appendChild(pick);
+    var sensorChart = el('div');
+    card.appendChild(sensorChart);
+    var base = '/api/v1/readings?limit=5000&gatewayId=' + encodeURIComponent(id) + '&asset=' + encodeURIComponent(asset) + '&from=' + (now - 600000);
+    function drawSensor() {
+      chosen[asset] = select.value;
+      api(base + '&sensor=' + encodeURIComponent(select.value)).then(function (r) {
+        var pts = r.readings.map(function (x) { return [x.ts, x.value]; });
+        value.textContent = pts.length ? fmt(pts[pts.length - 1][1]) : '–';
+        sensorChart.innerHTML = chart(pts, []);
+      }).catch(function () {});
+    }
+    select.addEventListener('change', drawSensor);
+    drawSensor();
+    if (scoredSensor) {
+      api(base + '&sensor=' + encodeURIComponent(scoredSensor)).then(function (r) {
+        var series = {};
+        r.readings.forEach(function (x) {
+          (x.scores || []).forEach(function (s) {
+            var k = s.model + '/' + s.output;
+            (series[k] = series[k] || { model: s.model, version: s.version, output: s.output, points: [] }).points.push([x.ts, s.value]);
+          });
+        });
+        Object.keys(series).sort().forEach(function (k) {
+          var s = series[k];
+          var row = el('div', 'row');
+          row.setAttribute('data-output', s.output);
+          row.appendChild(el('span', null, s.output.replace(/_/g, ' ') + ' (' + s.model + ' ' + s.version + ')'));
+          row.appendChild(el('strong', null, fmt(s.points[s.points.length - 1][1])));
+          outputs.appendChild(row);
+          outputs.insertAdjacentHTML('beforeend', chart(s.points, []));
+        });
+      }).catch(function () {});
+    }
+    return card;
+  }
+
+  function loadGateway(id) {
+    var now = Date.now();
+    return Promise.all([
+      api('/api/v1/gateways'),
+      api('/api/v1/alerts?limit=5000&gatewayId=' + encodeURIComponent(id) + '&from=' + (now - 24 * 3600000)),
+      api('/api/v1/readings?limit=5000&gatewayId=' + encodeURIComponent(id) + '&from=' + (now - 60000)),
+    ]).then(function (r) {
+      show('gateway');
+      $('#crumb').textContent = '› ' + id;
+      var g = r[0].gateways.filter(function (x) { return x.id === id; })[0];
+      if (!g) { $('#gw-status').textContent = 'unknown gateway'; return; }
+      var hb = g.heartbeat || {};
+      var st = statusOf(g);
+      $('#gw-status').textContent = st;
+      $('#gw-status').className = 'big status-' + st;
+      $('#gw-heartbeat').textContent = g.lastHeartbeatAt ? 'last heartbeat ' + ago(now - g.lastHeartbeatAt) + ' ago' : 'no heartbeat yet';
+      $('#gw-backlog').textContent = g.backlog ? g.backlog.pending + ' readings' : '–';
+      $('#gw-sync').textContent = (g.backlog && g.backlog.oldestPendingAgeMs ? 'lag ' + ago(g.backlog.oldestPendingAgeMs) + ' · ' : '') +
+        (g.lastSyncAt ? 'last batch ' + ago(now - g.lastSyncAt) + ' ago' : 'no batch yet');
+      $('#gw-rate').textContent = hb.ingestRate !== undefined ? fmt(hb.ingestRate) + ' readings/s' : '–';
+      $('#gw-models').textContent = (hb.models || []).map(function (m) { return m.model + ' ' + m.version; }).join(', ');
+      var list = $('#gw-alerts');
+      list.textContent = '';
+      var open = openAlerts(r[1].alerts);
+      if (!open.length) list.appendChild(el('li', 'muted', 'none'));
+      open.forEach(function (a) {
+        list.appendChild(el('li', a.severity, a.asset + ': ' + a.severity + ' — ' + a.output.replace(/_/g, ' ') + ' ' + fmt(a.value) +
+          ' (threshold ' + fmt(a.threshold) + ', ' + a.model + ') ' + ago(now - a.ts) + ' ago'));
+      });
+      var assets = {}, scored = {};
+      r[2].readings.forEach(function (x) {
+        (assets[x.asset] = assets[x.asset] || {})[x.sensor] = true;
+        if (x.scores && x.scores.length) scored[x.asset] = x.sensor;
+      });
+      var box = $('#gw-assets');
+      box.textContent = '';
+      var names = Object.keys(assets).sort(function (a, b) { return a.localeCompare(b, 'en', { numeric: true }); });
+      if (!names.length) box.appendChild(el('p', 'muted', 'no readings stored in the last minute'));
+      names.forEach(function (a) {
+        var sensors = Object.keys(assets[a]).sort(function (x, y) { return x.localeCompare(y, 'en', { numeric: true }); });
+        box.appendChild(assetCard(a, sensors, scored[a], id, now));
+      });
+    });
+  }
+
+  function route() {
+    if (timer) { clearTimeout(timer); timer = null; }
+    if (!sessionStorage.getItem(KEY)) return loginNeeded('');
+    var m = /^#gateway=(.+)$/.exec(location.hash);
+    var load = m ? function () { return loadGateway(decodeURIComponent(m[1])); } : loadFleet;
+    var tick = function () {
+      load().then(function () {
+        $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+        timer = setTimeout(tick, m ? REFRESH_MS * 3 : REFRESH_MS);
+      }, function (err) {
+        if (err.auth) return loginNeeded(err.message);
+        $('#updated').textContent = 'cloud not answering (' + err.message + '); retrying';
+        timer = setTimeout(tick, REFRESH_MS);
+      });
+    };
+    tick();
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    var m = /^#key=(.+)$/.exec(location.hash);
+    if (m) {
+      sessionStorage.setItem(KEY, decodeURIComponent(m[1]));
+      history.replaceState(null, '', location.pathname);
+    }
+    $('#login-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      sessionStorage.setItem(KEY, e.target.key.value.trim());
+      e.target.key.value = '';
+      route();
+    });
+    $('#logout').addEventListener('click', function () { loginNeeded(''); location.hash = ''; });
+    window.addEventListener('hashchange', route);
+    route();
+  });
+})();

@@ -1,0 +1,112 @@
+/** Conversions between database rows and wire objects, shared by both backends. */
+import type { Heartbeat, Score, StoredAlert, StoredReading } from '../../shared/protocol.js';
+import type { GatewayRecord, KeyKind, KeyRecord } from './store.js';
+
+export interface ReadingDbRow {
+  id: number | string;
+  gateway_id: string;
+  epoch: string;
+  seq: number | string;
+  ts: number | string;
+  received_at: number | string;
+  asset: string;
+  sensor: string;
+  value: number;
+  unit: string | null;
+  quality: string | null;
+  scores: string | null;
+  historical: number | boolean;
+}
+
+export function toStoredReading(r: ReadingDbRow): StoredReading {
+  const out: StoredReading = {
+    gatewayId: r.gateway_id,
+    epoch: r.epoch,
+    seq: Number(r.seq),
+    ts: Number(r.ts),
+    receivedAt: Number(r.received_at),
+    asset: r.asset,
+    sensor: r.sensor,
+    value: r.value,
+  };
+  if (r.unit !== null) out.unit = r.unit;
+  if (r.quality !== null) out.quality = JSON.parse(r.quality) as string | number;
+  if (r.scores !== null) out.scores = JSON.parse(r.scores) as Score[];
+  if (r.historical === true || r.historical === 1) out.historical = true;
+  return out;
+}
+
+export interface AlertDbRow {
+  id: number | string;
+  gateway_id: string;
+  alert_id: string;
+  asset: string;
+  model: string;
+  version: string;
+  output: string;
+  severity: string;
+  state: string;
+  value: number;
+  threshold: number;
+  ts: number | string;
+}
+
+export function toStoredAlert(r: AlertDbRow): StoredAlert {
+  return {
+    gatewayId: r.gateway_id,
+    id: r.alert_id,
+    asset: r.asset,
+    model: r.model,
+    version: r.version,
+    output: r.output,
+    severity: r.severity as StoredAlert['severity'],
+    state: r.state as StoredAlert['state'],
+    value: r.value,
+    threshold: r.threshold,
+    ts: Number(r.ts),
+  };
+}
+
+export interface KeyDbRow {
+  id: string;
+  kind: string;
+  gateway_id: string | null;
+  hash: string;
+  label: string | null;
+  created_at: number | string;
+  revoked_at: number | string | null;
+}
+
+export function toKeyRecord(r: KeyDbRow): KeyRecord {
+  return {
+    id: r.id,
+    kind: r.kind as KeyKind,
+    gatewayId: r.gateway_id,
+    hash: r.hash,
+    label: r.label,
+    createdAt: Number(r.created_at),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  };
+}
+
+export interface GatewayDbRow {
+  id: string;
+  last_heartbeat_at: number | string | null;
+  heartbeat: string | null;
+  last_sync_at: number | string | null;
+  last_batch_id: string | null;
+  last_auth_failure_at: number | string | null;
+}
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+export function toGatewayRecord(r: GatewayDbRow): GatewayRecord {
+  return {
+    id: r.id,
+    lastHeartbeatAt: num(r.last_heartbeat_at),
+    heartbeat: r.heartbeat === null ? null : (JSON.parse(r.heartbeat) as Heartbeat),
+    lastSyncAt: num(r.last_sync_at),
+    lastBatchId: r.last_batch_id,
+    lastAuthFailureAt: num(r.last_auth_failure_at),
+  };
+}

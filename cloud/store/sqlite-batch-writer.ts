@@ -1,0 +1,147 @@
+/**
+ * Writes ingest batches into the SQLite cloud database: one transaction per group of batches, exact
+ * accepted/duplicate counts per batch (`changes` of each ON CONFLICT DO NOTHING insert). Used on the main
+ * thread or inside the writer thread (sqlite-writer-thread.ts); statements are prepared once.
+ */
+import type Database from 'better-sqlite3';
+import type { IngestResult, IngestWrite, ReadingRow } from './store.js';
+
+/** Rows per multi-row INSERT: fewer statement steps per batch, well under SQLite's parameter limit. */
+const CHUNK = 50;
+/** Bound parameters per reading row (the id is assigned by SQLite). */
+const READING_COLS = 12;
+const READING_INSERT_HEAD =
+  'INSERT INTO readings (stream_id, seq, ts, received_at, ingested_at, asset, sensor, value, unit, quality, scores, historical, id) VALUES ';
+const READING_TAIL = ' ON CONFLICT (stream_id, seq) DO NOTHING';
+const ROW = '(?,?,?,?,?,?,?,?,?,?,?,?,NULL)';
+
+type Stmt = Database.Statement;
+
+export class SqliteBatchWriter {
+  private readonly findStream: Stmt;
+  private readonly insertStream: Stmt;
+  private readonly insertChunk: Stmt;
+  private readonly insertOne: Stmt;
+  private readonly insertAlert: Stmt;
+  private readonly insertGap: Stmt;
+  private readonly upsertModel: Stmt;
+  private readonly touchGateway: Stmt;
+  private readonly params = new Array<unknown>(CHUNK * READING_COLS);
+  private readonly one = new Array<unknown>(READING_COLS);
+  readonly writeGroup: (writes: IngestWrite[]) => IngestResult[];
+
+  constructor(db: Database.Database) {
+    this.findStream = db.prepare('SELECT id FROM streams WHERE gateway_id = ? AND epoch = ?');
+    this.insertStream = db.prepare('INSERT INTO streams (gateway_id, epoch) VALUES (?, ?)');
+    this.insertChunk = db.prepare(READING_INSERT_HEAD + new Array(CHUNK).fill(ROW).join(',') + READING_TAIL);
+    this.insertOne = db.prepare(READING_INSERT_HEAD + ROW + READING_TAIL);
+    this.insertAlert = db.prepare(
+      `INSERT INTO alerts (gateway_id, alert_id, asset, model, version, output, severity, state, value, threshold, ts)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+    );
+    this.insertGap = db.prepare(
+      `INSERT INTO gaps (gateway_id, epoch, from_ts, to_ts, count, reason, received_at) VALUES (?,?,?,?,?,?,?)
+       ON CONFLICT DO NOTHING`,
+    );
+    this.upsertModel = db.prepare(
+      `INSERT INTO model_versions (gateway_id, model, version, first_seen, last_seen) VALUES (?,?,?,?,?)
+       ON CONFLICT DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
+    );
+    this.touchGateway = db.prepare(
+      `INSERT INTO gateways (id, last_sync_at, last_batch_id) VALUES (?,?,?)
+       ON CONFLICT (id) DO UPDATE SET last_sync_at = excluded.last_sync_at, last_batch_id = excluded.last_batch_id`,
+    );
+    this.writeGroup = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.writeBatch(w)));
+  }
+
+  /** Inside the transaction, so a stream created here disappears with it on rollback. */
+  private streamId(gatewayId: string, epoch: string): number {
+    const found = this.findStream.get(gatewayId, epoch) as { id: number } | undefined;
+    return found ? found.id : Number(this.insertStream.run(gatewayId, epoch).lastInsertRowid);
+  }
+
+  private writeBatch(w: IngestWrite): IngestResult {
+    const rows = w.readings;
+    const n = rows.length;
+    const p = this.params;
+    const stream = n > 0 ? this.streamId(w.gatewayId, w.epoch) : 0;
+    let accepted = 0;
+    let i = 0;
+    for (; i + CHUNK <= n; i += CHUNK) {
+      for (let j = 0; j < CHUNK; j++) fillReading(p, j * READING_COLS, stream, w.now, rows[i + j]!);
+      accepted += this.insertChunk.run(p).changes;
+    }
+    for (; i < n; i++) {
+      fillReading(this.one, 0, stream, w.now, rows[i]!);
+      accepted += this.insertOne.run(this.one).changes;
+    }
+    for (const a of w.alerts) {
+      this.insertAlert.run(w.gatewayId, a.id, a.asset, a.model, a.version, a.output, a.severity, a.state, a.value, a.threshold, a.ts);
+    }
+    for (const g of w.gaps) this.insertGap.run(w.gatewayId, w.epoch, g.fromTs, g.toTs, g.count, g.reason, w.now);
+    for (const m of w.models) this.upsertModel.run(w.gatewayId, m.model, m.version, w.now, w.now);
+    this.touchGateway.run(w.gatewayId, w.now, w.batchId);
+    return { accepted, duplicates: n - accepted };
+  }
+}
+
+function fillReading(p: unknown[], o: number, stream: number, now: number, r: ReadingRow): void {
+  p[o] = stream;
+  p[o + 1] = r.seq;
+  p[o + 2] = r.ts;
+  p[o + 3] = r.receivedAt;
+  p[o + 4] = now;
+  p[o + 5] = r.asset;
+  p[o + 6] = r.sensor;
+  p[o + 7] = r.value;
+  p[o + 8] = r.unit;
+  p[o + 9] = r.quality;
+  p[o + 10] = r.scores;
+  p[o + 11] = r.historical ? 1 : 0;
+}
+
+/** Most batches committed together by a group commit. */
+export const MAX_GROUP = 8;
+
+export interface Pending {
+  write: IngestWrite;
+  resolve: (r: IngestResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: batches queued while the thread is busy are written in one transaction (one WAL fsync)
+ * at the next setImmediate. Each batch still gets its own exact counts, and none is answered before the
+ * transaction holding its readings has committed.
+ */
+export class GroupCommitter {
+  private readonly pending: Pending[] = [];
+  private scheduled = false;
+
+  constructor(private readonly write: (writes: IngestWrite[]) => IngestResult[]) {}
+
+  submit(p: Pending): void {
+    this.pending.push(p);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const group = this.pending.splice(0, MAX_GROUP);
+    if (this.pending.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    let results: IngestResult[];
+    try {
+      results = this.write(group.map((g) => g.write));
+    } catch (err) {
+      for (const g of group) g.reject(err);
+      return;
+    }
+    for (let i = 0; i < group.length; i++) group[i]!.resolve(results[i]!);
+  }
+}

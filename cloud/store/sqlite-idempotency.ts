@@ -1,0 +1,44 @@
+/**
+ * Idempotency-Key records in SQLite. Runs wherever the writes run (the writer thread by default), so a
+ * claim never waits on the write lock from the HTTP event loop.
+ */
+import type Database from 'better-sqlite3';
+import type { IdempotencyClaim } from './store.js';
+
+type Row = { body_hash: string; status: number | null; response: string | null; created_at: number };
+
+export class SqliteIdempotency {
+  readonly claim: (scope: string, key: string, bodyHash: string, now: number, staleAfterMs: number) => IdempotencyClaim;
+  private readonly completeStmt: Database.Statement;
+  private readonly releaseStmt: Database.Statement;
+
+  constructor(db: Database.Database) {
+    const insert = db.prepare('INSERT INTO idempotency_keys (scope, key, body_hash, created_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING');
+    const get = db.prepare('SELECT body_hash, status, response, created_at FROM idempotency_keys WHERE scope = ? AND key = ?');
+    const takeOver = db.prepare(
+      'UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ? AND status IS NULL AND created_at = ?',
+    );
+    this.completeStmt = db.prepare('UPDATE idempotency_keys SET status = ?, response = ? WHERE scope = ? AND key = ?');
+    this.releaseStmt = db.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status IS NULL');
+    const tx = db.transaction((scope: string, key: string, bodyHash: string, now: number, staleAfterMs: number): IdempotencyClaim => {
+      if (insert.run(scope, key, bodyHash, now).changes === 1) return { kind: 'claimed' };
+      const row = get.get(scope, key) as Row | undefined;
+      if (!row) return insert.run(scope, key, bodyHash, now).changes === 1 ? { kind: 'claimed' } : { kind: 'in-flight' };
+      if (row.body_hash !== bodyHash) return { kind: 'mismatch' };
+      if (row.status !== null) return { kind: 'replay', status: row.status, body: row.response ?? '' };
+      if (row.created_at < now - staleAfterMs && takeOver.run(now, scope, key, row.created_at).changes === 1) {
+        return { kind: 'claimed' };
+      }
+      return { kind: 'in-flight' };
+    });
+    this.claim = (...args) => tx.immediate(...args);
+  }
+
+  complete(scope: string, key: string, status: number, body: string): void {
+    this.completeStmt.run(status, body, scope, key);
+  }
+
+  release(scope: string, key: string): void {
+    this.releaseStmt.run(scope, key);
+  }
+}

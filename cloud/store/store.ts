@@ -1,0 +1,132 @@
+/**
+ * The one storage interface of the cloud. sqlite.ts and postgres.ts implement it and pass the same
+ * contract suite (test/cloud/store-contract.ts). Everything is async so both backends fit.
+ */
+import type { Alert, Gap, Heartbeat, ModelVersionSeen, StoredAlert, StoredReading } from '../../shared/protocol.js';
+
+/** A validated reading ready to store; quality and scores are pre-serialised JSON (or null). */
+export interface ReadingRow {
+  seq: number;
+  ts: number;
+  receivedAt: number;
+  asset: string;
+  sensor: string;
+  value: number;
+  unit: string | null;
+  quality: string | null;
+  scores: string | null;
+  historical: boolean;
+}
+
+export interface IngestWrite {
+  gatewayId: string;
+  epoch: string;
+  batchId: string;
+  /** Sorted by seq (a consistent lock order keeps concurrent PostgreSQL inserts free of deadlocks). */
+  readings: ReadingRow[];
+  alerts: readonly Alert[];
+  gaps: readonly Gap[];
+  /** Distinct (model, version) pairs seen in the batch's scores and alerts. */
+  models: ReadonlyArray<{ model: string; version: string }>;
+  now: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+}
+
+export type KeyKind = 'gateway' | 'operator';
+
+export interface KeyRecord {
+  id: string;
+  kind: KeyKind;
+  gatewayId: string | null;
+  /** SHA-256 of the whole key, hex. */
+  hash: string;
+  label: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface GatewayRecord {
+  id: string;
+  lastHeartbeatAt: number | null;
+  heartbeat: Heartbeat | null;
+  lastSyncAt: number | null;
+  lastBatchId: string | null;
+  lastAuthFailureAt: number | null;
+}
+
+export interface ReadingQuery {
+  gatewayId?: string | undefined;
+  asset?: string | undefined;
+  sensor?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  limit: number;
+  /** Keyset position: rows strictly after (ts, id). */
+  after?: { ts: number; id: number } | undefined;
+}
+
+export interface AlertQuery {
+  gatewayId?: string | undefined;
+  asset?: string | undefined;
+  state?: 'raised' | 'cleared' | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  limit: number;
+  after?: { ts: number; id: number } | undefined;
+}
+
+export interface Paged<T> {
+  rows: T[];
+  /** Position of the last row returned when more may follow, else null. */
+  last: { ts: number; id: number } | null;
+}
+
+export type IdempotencyClaim =
+  | { kind: 'claimed' }
+  | { kind: 'replay'; status: number; body: string }
+  | { kind: 'mismatch' }
+  | { kind: 'in-flight' };
+
+/** A gateway already holds the maximum number of live keys. */
+export class KeyLimitError extends Error {
+  readonly code = 'KEY_LIMIT';
+  override readonly name = 'KeyLimitError';
+}
+
+export interface CloudStore {
+  readonly backend: 'sqlite' | 'postgres';
+  /** Creates or migrates the schema. Idempotent; safe when several instances start at once. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** A cheap round trip that proves the database answers (and, for SQLite, is writable). */
+  ping(): Promise<void>;
+
+  ingest(write: IngestWrite): Promise<IngestResult>;
+  recordHeartbeat(gatewayId: string, heartbeat: Heartbeat, now: number): Promise<void>;
+  /** Notes a refused request of a gateway that owns (or owned) a key; unknown ids are ignored. */
+  recordAuthFailure(gatewayId: string, now: number): Promise<void>;
+  listGateways(): Promise<GatewayRecord[]>;
+  queryReadings(query: ReadingQuery): Promise<Paged<StoredReading>>;
+  queryAlerts(query: AlertQuery): Promise<Paged<StoredAlert>>;
+  listModels(): Promise<ModelVersionSeen[]>;
+
+  /** Stores a key; a gateway may hold at most `maxLive` unrevoked keys (KeyLimitError otherwise). */
+  createKey(record: KeyRecord, maxLive: number): Promise<void>;
+  findKey(id: string): Promise<KeyRecord | null>;
+  listKeys(): Promise<KeyRecord[]>;
+  /** true if the key existed and was live. */
+  revokeKey(id: string, now: number): Promise<boolean>;
+
+  /**
+   * Claims (scope, key) for processing, or reports that it was processed (replay), is being processed
+   * (in-flight) or was used with another body (mismatch). A claim older than staleAfterMs is taken over.
+   */
+  claimIdempotencyKey(scope: string, key: string, bodyHash: string, now: number, staleAfterMs: number): Promise<IdempotencyClaim>;
+  completeIdempotencyKey(scope: string, key: string, status: number, body: string): Promise<void>;
+  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+  purgeIdempotencyKeys(olderThan: number): Promise<number>;
+}
