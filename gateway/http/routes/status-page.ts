@@ -1,0 +1,129 @@
+/**
+ * The technician's status page and its data: `/` (the page and its two static files, served from
+ * gateway/status/page — no CDN, works offline), GET /api/v1/status/stream (Server-Sent Events, one snapshot a
+ * second), GET /api/v1/status/snapshot, GET /api/v1/status/history?asset= (chart window) and
+ * GET /api/v1/export?asset=&from=&to=&format=csv|ndjson (streamed download). With a technician password
+ * configured, every one of these asks for HTTP Basic credentials.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { projectRoot } from '../../../shared/version.js';
+import type { StoredReading } from '../../outbox/outbox.js';
+import type { StatusPage } from '../../status/status-page.js';
+import { sendInvalid } from '../errors.js';
+import { timeParam } from '../query.js';
+
+export const STATUS_PATHS = {
+  page: '/',
+  stream: '/api/v1/status/stream',
+  snapshot: '/api/v1/status/snapshot',
+  history: '/api/v1/status/history',
+  export: '/api/v1/export',
+} as const;
+
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/status/status.js': { file: 'status.js', type: 'text/javascript; charset=utf-8' },
+  '/status/status.css': { file: 'status.css', type: 'text/css; charset=utf-8' },
+};
+
+/** The page runs only its own script and talks only to this gateway. */
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-cache',
+};
+
+const historyQuery = z.strictObject({ asset: z.string().min(1).max(128) });
+
+const exportQuery = z.strictObject({
+  asset: z.string().min(1).max(128),
+  sensor: z.string().min(1).max(128).optional(),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  format: z.enum(['csv', 'ndjson']).default('csv'),
+});
+
+const EXPORT_PAGE = 5_000;
+
+export function pageDir(): string {
+  return join(projectRoot, 'gateway', 'status', 'page');
+}
+
+export function registerStatusPageRoutes(app: FastifyInstance, page: StatusPage): void {
+  const dir = pageDir();
+  const files = new Map(Object.entries(STATIC).map(([path, f]) => [path, { body: readFileSync(join(dir, f.file)), type: f.type }]));
+  const guard = page.password
+    ? async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      if (await page.password!.check(req.headers.authorization)) return;
+      reply.code(401).header('www-authenticate', 'Basic realm="SmartMaint gateway", charset="UTF-8"')
+        .type('text/plain; charset=utf-8').send('technician password required\n');
+    }
+    : undefined;
+  const opts = guard ? { onRequest: guard } : {};
+
+  for (const [path, file] of files) {
+    app.get(path, opts, async (_req, reply) => reply.headers(PAGE_HEADERS).type(file.type).send(file.body));
+  }
+
+  app.get(STATUS_PATHS.snapshot, opts, async () => page.snapshot());
+
+  app.get(STATUS_PATHS.history, opts, async (req, reply) => {
+    const parsed = historyQuery.safeParse(req.query);
+    if (!parsed.success) return sendInvalid(reply, parsed.error);
+    return page.history(parsed.data.asset);
+  });
+
+  app.get(STATUS_PATHS.stream, opts, (req, reply) => {
+    // The response is written by the status page component for as long as the client stays.
+    reply.hijack();
+    req.raw.socket.setTimeout(0);
+    page.addClient(reply.raw);
+  });
+
+  app.get(STATUS_PATHS.export, opts, async (req, reply) => {
+    const parsed = exportQuery.safeParse(req.query);
+    if (!parsed.success) return sendInvalid(reply, parsed.error);
+    const q = parsed.data;
+    const outbox = page.source.outbox;
+    const stamp = (t: number | undefined) => (t === undefined ? 'all' : new Date(t).toISOString().replace(/[:.]/g, '-'));
+    const filename = `${page.source.config.gatewayId}-${q.asset}-${stamp(q.from)}-${stamp(q.to)}.${q.format}`.replace(/[^A-Za-z0-9._-]/g, '_');
+    async function* rows(): AsyncGenerator<string> {
+      if (q.format === 'csv') yield 'seq,ts,time,asset,sensor,value,unit,quality,source\n';
+      let after: number | undefined;
+      // Paged by seq over the primary key, so the whole export is one linear pass however large the range.
+      for (;;) {
+        const page = outbox.queryReadings({ asset: q.asset, sensor: q.sensor, from: q.from, to: q.to, afterSeq: after, limit: EXPORT_PAGE });
+        if (page.length === 0) return;
+        yield page.map(q.format === 'csv' ? csvLine : ndjsonLine).join('');
+        if (page.length < EXPORT_PAGE) return;
+        after = page[page.length - 1]!.seq;
+        await yieldToLoop();
+      }
+    }
+    return reply
+      .type(q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+      .header('content-disposition', `attachment; filename="${filename}"`)
+      .header('cache-control', 'no-store')
+      .send(Readable.from(rows()));
+  });
+}
+
+function csvField(v: string | number | undefined): string {
+  if (v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(r: StoredReading): string {
+  return [r.seq, r.ts, new Date(r.ts).toISOString(), r.asset, r.sensor, r.value, r.unit, r.quality, r.source].map(csvField).join(',') + '\n';
+}
+
+export function ndjsonLine(r: StoredReading): string {
+  return JSON.stringify({ seq: r.seq, ts: r.ts, asset: r.asset, sensor: r.sensor, value: r.value, unit: r.unit, quality: r.quality, source: r.source }) + '\n';
+}

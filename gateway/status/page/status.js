@@ -1,0 +1,263 @@
+// SmartMaint gateway status page: one EventSource, no framework, no network beyond this gateway.
+// Everything from the gateway is text that a device may have chosen (asset, topic, client id): it is set
+// with textContent, never parsed as HTML.
+(function () {
+  'use strict';
+  var MAX_POINTS = 300;
+  var history = {}; // asset -> { series -> [[ts, v], ...] }
+  var cards = {}; // asset -> card elements
+  var chosenSensor = {}; // asset -> sensor shown in its chart
+  var last = null;
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function ago(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 90) return s + ' s';
+    var m = Math.round(s / 60);
+    if (m < 90) return m + ' min';
+    var h = Math.floor(m / 60);
+    return h < 48 ? h + ' h ' + (m % 60) + ' min' : Math.floor(h / 24) + ' d ' + (h % 24) + ' h';
+  }
+  function when(ts, now) { return ts ? new Date(ts).toLocaleTimeString() + ' (' + ago(now - ts) + ' ago)' : '–'; }
+  function fmt(v) {
+    if (typeof v !== 'number' || !isFinite(v)) return '–';
+    var a = Math.abs(v);
+    return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+  }
+  function bytes(n) {
+    if (n === null || n === undefined) return '–';
+    var u = ['B', 'KB', 'MB', 'GB', 'TB'], i = 0;
+    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    return n.toFixed(i ? 1 : 0) + ' ' + u[i];
+  }
+
+  function push(asset, series, point) {
+    var h = history[asset] || (history[asset] = {});
+    var s = h[series] || (h[series] = []);
+    var tail = s[s.length - 1];
+    // Older than what is drawn (a snapshot re-rendered after its history arrived): the chart stays in time order.
+    if (tail && point[0] <= tail[0]) return;
+    s.push(point);
+    if (s.length > MAX_POINTS) s.splice(0, s.length - MAX_POINTS);
+  }
+
+  // A small SVG chart of a series, with threshold lines; values only (numbers), so building markup is safe.
+  function chart(points, thresholds) {
+    var w = 300, h = 56, pad = 3;
+    var vals = points.map(function (p) { return p[1]; });
+    (thresholds || []).forEach(function (t) { vals.push(t.value); });
+    if (!points.length) return '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none"></svg>';
+    var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
+    if (hi === lo) { hi += 1; lo -= 1; }
+    var t0 = points[0][0], t1 = points[points.length - 1][0];
+    var span = t1 - t0 || 1;
+    function x(t) { return points.length === 1 ? w - pad : pad + ((t - t0) / span) * (w - 2 * pad); }
+    function y(v) { return h - pad - ((v - lo) / (hi - lo)) * (h - 2 * pad); }
+    var line = points.map(function (p) { return x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1); }).join(' ');
+    var lines = (thresholds || []).map(function (t) {
+      var yy = y(t.value).toFixed(1);
+      var cls = t.severity === 'critical' ? 't-critical' : 't-warning';
+      return '<line class="' + cls + '" x1="0" x2="' + w + '" y1="' + yy + '" y2="' + yy + '"></line>';
+    }).join('');
+    return '<svg class="chart" viewBox="0 0 ' + w + ' ' + h + '" preserveAspectRatio="none">' + lines +
+      '<polyline points="' + line + '"></polyline></svg>';
+  }
+
+  function loadHistory(asset) {
+    fetch('/api/v1/status/history?asset=' + encodeURIComponent(asset), { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (h) {
+        if (!h) return;
+        var mine = history[asset] || (history[asset] = {});
+        [h.sensors, h.outputs].forEach(function (group) {
+          Object.keys(group || {}).forEach(function (series) {
+            var live = mine[series] || [];
+            var lastTs = group[series].length ? group[series][group[series].length - 1][0] : -Infinity;
+            mine[series] = group[series].concat(live.filter(function (p) { return p[0] > lastTs; })).slice(-MAX_POINTS);
+          });
+        });
+        if (last) render(last);
+      })
+      .catch(function () { /* the live stream still fills the charts */ });
+  }
+
+  function assetCard(asset) {
+    var c = cards[asset];
+    if (c) return c;
+    var root = el('article', 'asset');
+    root.setAttribute('data-asset', asset);
+    var title = el('h3');
+    title.appendChild(el('span', 'name', asset));
+    var badges = el('span', 'badges');
+    title.appendChild(badges);
+    root.appendChild(title);
+    var outputs = el('div', 'outputs');
+    root.appendChild(outputs);
+    var pick = el('label', 'sensor-pick', 'Sensor ');
+    var select = el('select');
+    select.setAttribute('aria-label', 'sensor of ' + asset);
+    select.addEventListener('change', function () { chosenSensor[asset] = select.value; if (last) render(last); });
+    pick.appendChild(select);
+    var current = el('span', 'value sensor-value');
+    pick.appendChild(current);
+    root.appendChild(pick);
+    var sensorChart = el('div', 'sensor-chart');
+    root.appendChild(sensorChart);
+    var details = el('details');
+    details.appendChild(el('summary', null, 'All latest values'));
+    var values = el('div', 'values');
+    details.appendChild(values);
+    root.appendChild(details);
+    c = cards[asset] = { root: root, badges: badges, outputs: outputs, select: select, current: current, sensorChart: sensorChart, values: values, sensors: '' };
+    loadHistory(asset);
+    return c;
+  }
+
+  function renderAsset(a, now) {
+    var c = assetCard(a.asset);
+    Object.keys(a.sensors).forEach(function (s) { push(a.asset, s, a.sensors[s]); });
+    a.outputs.forEach(function (o) { push(a.asset, o.series, [o.ts, o.value]); });
+    c.root.classList.toggle('alerting', a.alerts.length > 0);
+    c.badges.textContent = '';
+    a.alerts.forEach(function (al) { c.badges.appendChild(el('span', 'badge ' + al.severity, al.severity + ': ' + al.output)); });
+    c.outputs.textContent = '';
+    a.outputs.forEach(function (o) {
+      var box = el('div', 'output');
+      box.setAttribute('data-output', o.output);
+      var label = el('div', 'label');
+      label.appendChild(el('span', null, o.output.replace(/_/g, ' ') + ' (' + o.model + ' ' + o.version + ')'));
+      var value = el('span', 'value', fmt(o.value));
+      label.appendChild(value);
+      box.appendChild(label);
+      var series = (history[a.asset] || {})[o.series] || [];
+      box.insertAdjacentHTML('beforeend', chart(series, o.thresholds));
+      c.outputs.appendChild(box);
+    });
+    var names = Object.keys(a.sensors).sort(function (x, y) { return x.localeCompare(y, 'en', { numeric: true }); });
+    if (names.join('\u0000') !== c.sensors) {
+      c.sensors = names.join('\u0000');
+      var keep = chosenSensor[a.asset] || c.select.value;
+      c.select.textContent = '';
+      names.forEach(function (n) { var o = el('option', null, n); o.value = n; c.select.appendChild(o); });
+      if (keep && names.indexOf(keep) >= 0) c.select.value = keep;
+    }
+    var shown = c.select.value;
+    var latest = a.sensors[shown];
+    c.current.textContent = latest ? fmt(latest[1]) : '–';
+    c.current.setAttribute('data-sensor', shown || '');
+    c.sensorChart.innerHTML = chart(((history[a.asset] || {})[shown]) || [], []);
+    c.values.textContent = '';
+    names.forEach(function (n) {
+      var cell = el('span', null, n + ' ' + fmt(a.sensors[n][1]));
+      cell.setAttribute('data-sensor', n);
+      c.values.appendChild(cell);
+    });
+  }
+
+  function rows(tbody, items, cells) {
+    tbody.textContent = '';
+    items.forEach(function (item) {
+      var tr = el('tr');
+      cells(item).forEach(function (v, i) { tr.appendChild(el('td', i === 4 ? 'wrap' : null, v)); });
+      tbody.appendChild(tr);
+    });
+  }
+
+  function render(s) {
+    var now = s.ts;
+    $('#gateway-id').textContent = s.gatewayId;
+    $('#version').textContent = 'SmartMaint ' + s.version;
+    $('#updated').textContent = new Date(now).toLocaleTimeString();
+    var up = $('#uplink');
+    up.textContent = s.uplink.words;
+    up.className = 'big state-' + s.uplink.kind;
+    var detail = [];
+    if (s.uplink.drainEtaS !== null) detail.push('drains in about ' + ago(s.uplink.drainEtaS * 1000));
+    if (s.uplink.kind === 'backlog' && s.uplink.drainEtaS === null) detail.push('not draining yet');
+    if (s.uplink.pending) detail.push(s.uplink.pending + ' readings pending');
+    if (s.uplink.lastSuccessAt) detail.push('last sent ' + ago(now - s.uplink.lastSuccessAt) + ' ago');
+    if (s.uplink.lastFailure && s.uplink.kind !== 'synced') detail.push(s.uplink.lastFailure);
+    $('#uplink-detail').textContent = detail.join(' · ');
+    $('#ingest-rate').textContent = fmt(s.ingestRate);
+    $('#client-count').textContent = s.clients.length;
+    var budget = s.disk.budgetBytes;
+    $('#disk').textContent = bytes(s.disk.usedBytes) + (budget ? ' of ' + bytes(budget) : ' (no budget set)');
+    var share = budget ? Math.min(1, s.disk.usedBytes / budget) : 0;
+    var bar = $('#disk-bar');
+    bar.style.width = (share * 100).toFixed(1) + '%';
+    bar.classList.toggle('high', share > 0.8);
+
+    var alerts = [];
+    s.assets.forEach(function (a) { a.alerts.forEach(function (al) { alerts.push({ asset: a.asset, al: al }); }); });
+    var list = $('#alerts');
+    list.textContent = '';
+    if (!alerts.length) list.appendChild(el('li', 'muted', 'none'));
+    alerts.forEach(function (x) {
+      var al = x.al;
+      list.appendChild(el('li', al.severity, x.asset + ': ' + al.severity + ' — ' + al.output.replace(/_/g, ' ') + ' ' + fmt(al.value) +
+        ' (threshold ' + fmt(al.threshold) + ', ' + al.model + ') since ' + when(al.ts, now)));
+    });
+
+    var assets = $('#assets');
+    if (s.assets.length && assets.querySelector('p.muted')) assets.textContent = '';
+    s.assets.forEach(function (a) {
+      renderAsset(a, now);
+      if (!cards[a.asset].root.parentNode) assets.appendChild(cards[a.asset].root);
+    });
+
+    rows($('#clients tbody'), s.clients, function (c) {
+      return [c.id, c.address, when(c.connectedAt, now), c.lastMessageAt ? when(c.lastMessageAt, now) : 'never', c.messages];
+    });
+    rows($('#models tbody'), s.models, function (m) {
+      return [m.name, m.version, m.status + (m.shadow ? ' (shadow: scored, not alerting)' : ''), m.rowsScored, m.error || ''];
+    });
+    $('#dead-total').textContent = s.deadLettersTotal ? '(' + s.deadLettersTotal + ' in total, latest ' + s.deadLetters.length + ')' : '';
+    rows($('#dead-letters tbody'), s.deadLetters, function (d) {
+      return [when(d.receivedAt, now), d.topic, d.clientId || '', d.reason, d.detail];
+    });
+
+    var sel = $('#export select[name=asset]');
+    var want = s.assets.map(function (a) { return a.asset; }).join('\u0000');
+    if (sel.getAttribute('data-list') !== want) {
+      var keep = sel.value;
+      sel.textContent = '';
+      s.assets.forEach(function (a) { var o = el('option', null, a.asset); o.value = a.asset; sel.appendChild(o); });
+      if (keep) sel.value = keep;
+      sel.setAttribute('data-list', want);
+      exportLink();
+    }
+  }
+
+  function exportLink() {
+    var f = $('#export');
+    var q = new URLSearchParams();
+    q.set('asset', f.asset.value);
+    if (f.from.value) q.set('from', String(new Date(f.from.value).getTime()));
+    if (f.to.value) q.set('to', String(new Date(f.to.value).getTime()));
+    q.set('format', f.format.value);
+    $('#export-link').href = '/api/v1/export?' + q.toString();
+  }
+
+  function connect() {
+    var live = $('#live');
+    var es = new EventSource('/api/v1/status/stream');
+    es.onopen = function () { live.textContent = 'live'; live.className = 'pill live'; };
+    es.onerror = function () { live.textContent = 'reconnecting…'; live.className = 'pill down'; };
+    es.onmessage = function (ev) {
+      try { last = JSON.parse(ev.data); } catch (e) { return; }
+      render(last);
+    };
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    $('#export').addEventListener('input', exportLink);
+    $('#export').addEventListener('submit', function (e) { e.preventDefault(); });
+    connect();
+  });
+})();

@@ -1,0 +1,144 @@
+/**
+ * The compact snapshot the status page renders, built from the gateway's components. Everything a technician
+ * needs in one object: uplink in words, ingest rate, broker clients, assets with latest values, model outputs
+ * with thresholds and open alerts, models loaded, recent dead letters, outbox disk use against its budget.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClientInfo } from '../broker/broker.js';
+import type { AlertEvent, ModelListing } from '../scoring/engine.js';
+import type { SyncStatus } from '../sync/engine.js';
+import type { Point, RecentWindow } from './recent-window.js';
+import { uplinkView, type UplinkView } from './uplink-words.js';
+
+/** What the status page reads; the Gateway satisfies it structurally. */
+export interface StatusSource {
+  readonly config: {
+    gatewayId: string;
+    outbox: { maxBytes: number | null };
+    scoring: { enabled: boolean; modelsDir: string };
+  };
+  readonly broker: { clients(): ClientInfo[] };
+  readonly sync: { status(): SyncStatus };
+  readonly budget: { enabled: boolean; usedBytes(): number };
+  readonly outbox: { fileBytes(): number };
+  readonly scoring: { list(): ModelListing[]; latest(asset: string): Record<string, { model: string; version: string; output: string; value: number; ts: number }> } | undefined;
+  readonly scoringStage: { openAlerts(asset?: string): AlertEvent[] } | undefined;
+  readonly ingestRate: { rate(): number };
+}
+
+export interface ThresholdView { value: number; when: 'above' | 'below'; severity: string }
+
+export interface OutputView {
+  series: string;
+  model: string;
+  version: string;
+  output: string;
+  value: number;
+  ts: number;
+  thresholds: ThresholdView[];
+}
+
+export interface AssetView {
+  asset: string;
+  sensors: Record<string, Point>;
+  outputs: OutputView[];
+  alerts: Array<Pick<AlertEvent, 'id' | 'model' | 'output' | 'severity' | 'value' | 'threshold' | 'ts'>>;
+}
+
+export interface DeadLetterView { id: number; receivedAt: number; topic: string; clientId: string | null; reason: string; detail: string }
+
+export interface StatusSnapshot {
+  ts: number;
+  gatewayId: string;
+  version: string;
+  uplink: UplinkView;
+  ingestRate: number;
+  clients: Array<{ id: string; address: string; connectedAt: number; lastMessageAt: number | null; messages: number }>;
+  assets: AssetView[];
+  models: Array<{ name: string; version: string; status: string; shadow: boolean; rowsScored: number; error: string | null }>;
+  deadLetters: DeadLetterView[];
+  deadLettersTotal: number;
+  disk: { usedBytes: number; budgetBytes: number | null };
+  droppedSeries: number;
+}
+
+interface Manifest { thresholds?: Array<{ output: string; when: 'above' | 'below'; value: number; severity: string }> }
+
+/** Thresholds of a model version, read once from its manifest (the registry does not expose them). */
+export class ThresholdCache {
+  readonly #modelsDir: string;
+  readonly #cache = new Map<string, Manifest['thresholds']>();
+
+  constructor(modelsDir: string) {
+    this.#modelsDir = modelsDir;
+  }
+
+  of(model: string, version: string, output: string): ThresholdView[] {
+    const key = `${model}@${version}`;
+    if (!this.#cache.has(key)) {
+      let thresholds: Manifest['thresholds'] = [];
+      try {
+        thresholds = (JSON.parse(readFileSync(join(this.#modelsDir, model, version, 'manifest.json'), 'utf8')) as Manifest).thresholds ?? [];
+      } catch {
+        // a model without a readable manifest shows its value without threshold lines
+      }
+      this.#cache.set(key, thresholds);
+    }
+    return (this.#cache.get(key) ?? []).filter((t) => t.output === output).map((t) => ({ value: t.value, when: t.when, severity: t.severity }));
+  }
+}
+
+export function buildSnapshot(args: {
+  source: StatusSource;
+  now: number;
+  version: string;
+  sensors: RecentWindow;
+  outputs: RecentWindow;
+  thresholds: ThresholdCache;
+  drainRate: number | null;
+  deadLetters: DeadLetterView[];
+  deadLettersTotal: number;
+}): StatusSnapshot {
+  const { source, now } = args;
+  const alerts = source.scoringStage?.openAlerts() ?? [];
+  const alertsByAsset = new Map<string, AlertEvent[]>();
+  for (const a of alerts) alertsByAsset.set(a.asset, [...(alertsByAsset.get(a.asset) ?? []), a]);
+  const names = new Set([...args.sensors.assets(), ...alertsByAsset.keys()]);
+  const assets: AssetView[] = [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((asset) => {
+    const latest = source.scoring?.latest(asset) ?? {};
+    const outputs: OutputView[] = Object.entries(latest)
+      .filter(([, o]) => Number.isFinite(o.value))
+      .map(([series, o]) => ({ series, model: o.model, version: o.version, output: o.output, value: o.value, ts: o.ts,
+        thresholds: args.thresholds.of(o.model, o.version, o.output) }));
+    return {
+      asset,
+      sensors: args.sensors.latest(asset),
+      outputs,
+      alerts: (alertsByAsset.get(asset) ?? []).map((a) => ({ id: a.id, model: a.model, output: a.output, severity: a.severity,
+        value: a.value, threshold: a.threshold, ts: a.ts })),
+    };
+  });
+  const models = (source.scoring?.list() ?? []).map((m) => ({
+    name: m.name, version: m.version, status: m.status, shadow: m.status === 'shadow', rowsScored: m.rowsScored, error: m.error ?? null,
+  }));
+  return {
+    ts: now,
+    gatewayId: source.config.gatewayId,
+    version: args.version,
+    uplink: uplinkView(source.sync.status(), now, args.drainRate),
+    ingestRate: Math.round(source.ingestRate.rate() * 10) / 10,
+    clients: source.broker.clients().map((c) => ({
+      id: c.clientId, address: c.address, connectedAt: c.connectedAt, lastMessageAt: c.lastMessageAt, messages: c.messages,
+    })),
+    assets,
+    models,
+    deadLetters: args.deadLetters,
+    deadLettersTotal: args.deadLettersTotal,
+    disk: {
+      usedBytes: source.budget.enabled ? source.budget.usedBytes() : source.outbox.fileBytes(),
+      budgetBytes: source.config.outbox.maxBytes,
+    },
+    droppedSeries: args.sensors.dropped + args.outputs.dropped,
+  };
+}

@@ -1,0 +1,23 @@
+import t from 'tap';
+import { RecentWindow } from '../../../gateway/status/recent-window.js';
+
+t.test('keeps the last N points per series, oldest first', async (t) => {
+  const w = new RecentWindow({ pointsPerSeries: 3, seriesPerAsset: 10, assets: 10 });
+  for (let i = 1; i <= 5; i++) w.add('pump-1', 'temp', i, i * 10);
+  t.same(w.series('pump-1').temp, [[3, 30], [4, 40], [5, 50]]);
+  t.same(w.latest('pump-1'), { temp: [5, 50] });
+  w.add('pump-1', 'temp', 5, 50);
+  t.equal(w.series('pump-1').temp!.length, 3, 'an identical repeat is not stored twice');
+});
+
+t.test('caps assets and series, counting what it refuses', async (t) => {
+  const w = new RecentWindow({ pointsPerSeries: 2, seriesPerAsset: 2, assets: 2 });
+  w.add('engine-10', 'a', 1, 1);
+  w.add('engine-2', 'a', 1, 1);
+  w.add('engine-3', 'a', 1, 1);
+  w.add('engine-2', 'b', 1, 1);
+  w.add('engine-2', 'c', 1, 1);
+  t.same(w.assets(), ['engine-2', 'engine-10'], 'natural order');
+  t.same(Object.keys(w.latest('engine-2')), ['a', 'b']);
+  t.equal(w.dropped, 2);
+});
