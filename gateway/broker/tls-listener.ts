@@ -1,0 +1,94 @@
+/**
+ * MQTT over TLS (mqtts, default port 8883): TLS 1.2 or newer, a short handshake timeout, and optional client
+ * certificates. A client whose certificate verified against caFile is reported with the certificate's CN, which
+ * the broker maps to a registered device (issue 8).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+
+export interface TlsListenerConfig {
+  host: string;
+  port: number;
+  certFile: string;
+  keyFile: string;
+  caFile?: string | undefined;
+  requireClientCert: boolean;
+  handshakeTimeoutMs: number;
+  maxClients: number;
+}
+
+/** The verified client-certificate CN of a TLS socket, or undefined (no certificate, or not verified). */
+export function verifiedCommonName(socket: TLSSocket): string | undefined {
+  if (!socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate()?.subject?.CN;
+  const name = Array.isArray(cn) ? cn[0] : cn;
+  return typeof name === 'string' && name.length > 0 ? name : undefined;
+}
+
+export class MqttTlsListener {
+  readonly #config: TlsListenerConfig;
+  readonly #log: Logger;
+  readonly #onSocket: (socket: TLSSocket) => void;
+  readonly #onDrop: (reason: 'max-clients' | 'tls-handshake') => void;
+  #server: Server | undefined;
+  #port = 0;
+
+  constructor(deps: {
+    config: TlsListenerConfig; log: Logger;
+    onSocket: (socket: TLSSocket) => void;
+    onDrop: (reason: 'max-clients' | 'tls-handshake') => void;
+  }) {
+    this.#config = deps.config;
+    this.#log = deps.log;
+    this.#onSocket = deps.onSocket;
+    this.#onDrop = deps.onDrop;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    const c = this.#config;
+    const server = createServer({
+      cert: readFileSync(c.certFile),
+      key: readFileSync(c.keyFile),
+      ...(c.caFile !== undefined ? { ca: readFileSync(c.caFile) } : {}),
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: c.handshakeTimeoutMs,
+      // Ask for a certificate whenever a CA is configured; only requireClientCert makes it mandatory.
+      requestCert: c.caFile !== undefined,
+      rejectUnauthorized: c.requireClientCert,
+    }, (socket) => this.#onSocket(socket));
+    server.maxConnections = c.maxClients;
+    server.on('drop', () => this.#onDrop('max-clients'));
+    server.on('tlsClientError', (err) => {
+      this.#onDrop('tls-handshake');
+      this.#log.debug({ err }, 'mqtts handshake failed');
+    });
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(c.port, c.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.#log.error({ err }, 'mqtts listener error'));
+    const address = server.address();
+    this.#port = typeof address === 'object' && address !== null ? address.port : c.port;
+    this.#log.info({ port: this.#port, host: c.host, clientCerts: c.caFile === undefined ? 'off' : c.requireClientCert ? 'required' : 'optional' },
+      'mqtts listening');
+  }
+
+  /** Stops accepting; live connections are closed by the broker. */
+  stopAccepting(): void {
+    if (this.#server?.listening) this.#server.close();
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (server) await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The gateway's hardening options (issue 8), spread into gateway/config.ts's schema: MQTT over TLS and WebSocket,
+ * Aedes' flow-control limits, authentication-failure throttling, and the HTTP exposure rule (the HTTP server binds
+ * to loopback unless a technician password protects it).
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+
+export const mqttTlsSchema = z.strictObject({
+  port: port.default(8883).describe('MQTT over TLS (mqtts) port; 0 picks a free one (logged as "mqtts listening").'),
+  certFile: z.string().min(1).describe('PEM server certificate (chain).'),
+  keyFile: z.string().min(1).describe('PEM private key of the server certificate.'),
+  caFile: z.string().min(1).optional()
+    .describe('PEM CA certificates that sign device client certificates; a verified client certificate whose CN names a registered device authenticates as that device.'),
+  requireClientCert: z.boolean().default(false)
+    .describe('Refuse TLS clients without a client certificate signed by caFile (needs caFile).'),
+  handshakeTimeoutMs: z.number().int().min(100).max(120_000).default(5_000)
+    .describe('A TLS handshake not finished in this time is dropped.'),
+}).refine((t) => !t.requireClientCert || t.caFile !== undefined, { message: 'requireClientCert needs caFile', path: ['caFile'] });
+
+export const mqttWsSchema = z.strictObject({
+  port: port.default(8083).describe('MQTT over WebSocket port (browser HMIs); 0 picks a free one (logged as "mqtt ws listening").'),
+  path: z.string().regex(/^\/[\x21-\x7e]*$/, 'must start with / and hold printable ASCII only').default('/mqtt')
+    .describe('HTTP path of the WebSocket endpoint; upgrades elsewhere are refused.'),
+});
+
+/** Spread into the `mqtt` object of the gateway schema. */
+export const mqttHardeningFields = {
+  tls: mqttTlsSchema.optional().describe('MQTT over TLS listener (TLS ≥ 1.2); unset: no TLS listener.'),
+  ws: mqttWsSchema.optional().describe('MQTT over WebSocket listener; unset: none. Binds mqtt.host.'),
+  drainTimeoutMs: z.number().int().min(0).default(10_000)
+    .describe('A subscriber whose socket does not drain within this is disconnected, so a frozen client cannot stall delivery to others (0: wait forever).'),
+  maxInflightInbound: z.number().int().min(1).max(65_535).default(100)
+    .describe('Inbound QoS 2 messages one client may have awaiting PUBREL; beyond this the connection is closed.'),
+  authThrottle: z.strictObject({
+    freeFailures: z.number().int().min(1).default(5)
+      .describe('Authentication failures per client id before CONNECTs with it are refused for a while.'),
+    addressFreeFailures: z.number().int().min(1).default(20)
+      .describe('Authentication failures per remote address before CONNECTs from it are refused for a while (higher: devices may share an address).'),
+    banMs: z.number().int().min(0).default(1_000).describe('First refusal period; doubles with every further failure.'),
+    maxBanMs: z.number().int().min(0).default(300_000).describe('Longest refusal period.'),
+    windowMs: z.number().int().min(1_000).default(600_000).describe('Failures are forgotten after this long without a new one.'),
+  }).prefault({}),
+};
+
+/** Spread into the `http` object of the gateway schema. */
+export const httpExposureFields = {
+  password: z.string().min(8).optional()
+    .describe('Technician password of the status page (clear, hashed at start, or an scrypt$… hash from `smartmaint status-password`); required before http.host may be a non-loopback address.'),
+};
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1';
+  return false;
+}
+
+/** Gateway HTTP binds to loopback unless a technician password is configured (issue 8). */
+export function refineHttpExposure(http: { host: string; password?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (!isLoopbackHost(http.host) && http.password === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['host'],
+      message: `binding HTTP to ${http.host} exposes the gateway's pages and API beyond this machine; set http.password (technician password) first, or keep the default 127.0.0.1`,
+    });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Hostile CONNECT / PUBLISH / SUBSCRIBE input against a real gateway (issue 8): what Aedes 1.2 lets through on its
+ * own is refused by gateway/broker/connection-guard.ts. Unit tests of the throttle use an injected clock.
+ */
+import t from 'tap';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import { AuthFailureThrottle, defaultConnectionGuardConfig, isValidMqttString } from '../../../gateway/broker/connection-guard.js';
+import { addDevice } from '../../helpers/devices.js';
+import { connect, endClient, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
+import { connectPacket, rawConnect } from '../../helpers/raw-mqtt.js';
+
+t.test('isValidMqttString: U+0000, replacement characters and lone surrogates are refused', async (t) => {
+  t.ok(isValidMqttString('telemetry/pump-1/temp'));
+  t.ok(isValidMqttString('température/😀'));
+  t.notOk(isValidMqttString('a\u0000b'));
+  t.notOk(isValidMqttString('a\ufffdb'));
+  t.notOk(isValidMqttString('a\ud800b'));
+  t.notOk(isValidMqttString('a\udc00'));
+});
+
+t.test('AuthFailureThrottle: free failures, then exponentially growing bans, forgotten after the window', async (t) => {
+  let now = 0;
+  const th = new AuthFailureThrottle({ ...defaultConnectionGuardConfig, authFreeFailures: 2, authBanMs: 100, authMaxBanMs: 350, authFailureWindowMs: 10_000, maxTrackedKeys: 3 }, () => now);
+  th.recordFailure('k');
+  th.recordFailure('k');
+  t.equal(th.bannedFor('k'), 0, 'two free failures');
+  th.recordFailure('k');
+  t.equal(th.bannedFor('k'), 100);
+  th.recordFailure('k');
+  t.equal(th.bannedFor('k'), 200, 'doubles');
+  th.recordFailure('k');
+  th.recordFailure('k');
+  t.equal(th.bannedFor('k'), 350, 'capped');
+  now += 20_000;
+  t.equal(th.bannedFor('k'), 0, 'forgotten after the window');
+  for (const k of ['a', 'b', 'c', 'd']) th.recordFailure(k);
+  t.equal(th.trackedKeys, 3, 'bounded');
+});
+
+t.test('CONNECT: empty client id with clean=false → CONNACK 2; U+0000 and non-UTF-8 ids → CONNACK 2', async (t) => {
+  const dir = tempDir();
+  const gw = await startGateway(dir);
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+
+  const empty = await rawConnect(gw.mqttPort);
+  // mqtt-packet will not generate this (it is a protocol violation): generate clean=true and clear the flag.
+  const emptyBytes = mqttPacket.generate(connectPacket({ clientId: '', clean: true }) as unknown as Packet);
+  t.equal(emptyBytes.subarray(2, 8).toString('latin1'), '\u0000\u0004MQTT');
+  emptyBytes[9] = emptyBytes[9]! & ~0x02; // connect flags: CleanSession = 0 (MQTT-3.1.2.4)
+  empty.socket.write(emptyBytes);
+  t.match(await empty.next('connack'), { returnCode: 2 }, 'MQTT-3.1.3-8');
+  await empty.closed;
+
+  const emptyClean = await rawConnect(gw.mqttPort);
+  emptyClean.send(connectPacket({ clientId: '', clean: true }));
+  t.match(await emptyClean.next('connack'), { returnCode: 0 }, 'clean=true may omit the id (MQTT-3.1.3-6)');
+  emptyClean.socket.destroy();
+
+  const nul = await rawConnect(gw.mqttPort);
+  nul.send(connectPacket({ clientId: 'dev\u0000ice' }));
+  t.match(await nul.next('connack'), { returnCode: 2 }, 'U+0000 (MQTT-1.5.3-2)');
+  await nul.closed;
+
+  const bad = await rawConnect(gw.mqttPort);
+  const bytes = mqttPacket.generate(connectPacket({ clientId: 'zzQQzz' }) as unknown as Packet);
+  const at = bytes.indexOf('QQ');
+  bytes[at] = 0xc3; bytes[at + 1] = 0x28; // an invalid 2-byte sequence
+  bad.socket.write(bytes);
+  t.match(await bad.next('connack'), { returnCode: 2 }, 'not UTF-8 (MQTT-1.5.3-1)');
+  await bad.closed;
+
+  const m = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+  t.match(m, /smartmaint_mqtt_connections_refused_total\{reason="empty-client-id"\} 1/);
+  t.match(m, /smartmaint_mqtt_connections_refused_total\{reason="invalid-client-id"\} 2/);
+});
+
+t.test('PUBLISH / SUBSCRIBE with U+0000 in the topic close the connection; nothing is stored', async (t) => {
+  const dir = tempDir();
+  const gw = await startGateway(dir);
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+
+  const pub = await rawConnect(gw.mqttPort);
+  pub.send(connectPacket({ clientId: 'p1' }));
+  t.match(await pub.next('connack'), { returnCode: 0 });
+  pub.send({ cmd: 'publish', topic: 'telemetry/pump\u0000-1/temp', payload: Buffer.from('1'), qos: 1, messageId: 1, retain: false, dup: false });
+  await pub.closed;
+  t.notOk(pub.packets.some((p) => p.cmd === 'puback'), 'no PUBACK');
+
+  const sub = await rawConnect(gw.mqttPort);
+  sub.send(connectPacket({ clientId: 's1' }));
+  t.match(await sub.next('connack'), { returnCode: 0 });
+  sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'alerts/\u0000', qos: 0 }] });
+  await sub.closed;
+  t.notOk(sub.packets.some((p) => p.cmd === 'suback'), 'no SUBACK');
+
+  gw.pipeline.flush();
+  t.equal(gw.outbox.stats().readings, 0);
+});
+
+t.test('auth failures are throttled per client id: after 5 failures even the right password is refused for a while', async (t) => {
+  const dir = tempDir();
+  const secret = await addDevice(dir, 'plc-1', ['pump-*']);
+  const gw = await startGateway(dir, { mqtt: { allowAnonymous: false, authThrottle: { banMs: 60_000 } } });
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const attempt = async (password: string, clientId: string): Promise<number> => {
+    try {
+      const c = await connect(gw.mqttPort, { username: 'plc-1', password, clientId });
+      await endClient(c);
+      return 0;
+    } catch (err) {
+      return (err as { code: number }).code;
+    }
+  };
+  for (let i = 0; i < 5; i++) t.equal(await attempt('wrong', 'guesser'), 4, `failure ${i + 1} is a plain CONNACK 4`);
+  t.equal(await attempt('wrong', 'guesser'), 4, 'sixth failure starts the ban');
+  t.equal(await attempt(secret, 'guesser'), 5, 'banned client id: refused without checking the password');
+  t.equal(await attempt(secret, 'other-id'), 0, 'another client id from the same address is still let in (address limit is 20)');
+  const m = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+  t.match(m, /smartmaint_mqtt_connections_refused_total\{reason="auth-throttled"\} 1/);
+});
+
+t.test('inbound QoS 2 in flight is bounded (mqtt.maxInflightInbound): the connection is closed beyond it', async (t) => {
+  const dir = tempDir();
+  const gw = await startGateway(dir, { mqtt: { maxInflightInbound: 10 } });
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const c = await rawConnect(gw.mqttPort);
+  c.send(connectPacket({ clientId: 'q2' }));
+  t.match(await c.next('connack'), { returnCode: 0 });
+  // PUBREC each, never PUBREL: the 11th distinct message id is over the limit.
+  for (let id = 1; id <= 11; id++) c.send({ cmd: 'publish', topic: 'telemetry/pump-1/temp', payload: Buffer.from(String(id)), qos: 2, messageId: id, retain: false, dup: false });
+  await Promise.race([c.closed, new Promise((r) => setTimeout(r, 5_000))]);
+  t.ok(c.socket.destroyed, 'connection closed');
+  t.ok(c.packets.filter((p) => p.cmd === 'pubrec').length <= 10, 'at most 10 PUBRECs');
+});
