@@ -3,7 +3,7 @@
  * (deploy/*.example.json) from the zod schemas, so documentation cannot drift from the code.
  * `npm run docs:config` writes them; a test fails when they are stale.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -110,7 +110,16 @@ export async function generate(): Promise<Record<string, string>> {
     configReference('Cloud (`smartmaint cloud`)', cloudConfigSchema, cloudFlags),
     '',
   ].join('\n');
+  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  const start = '<!-- config-reference:start -->';
+  const end = '<!-- config-reference:end -->';
+  const before = readme.slice(0, readme.indexOf(start) + start.length);
+  const after = readme.slice(readme.indexOf(end));
+  const embedded = readme.includes(start) && readme.includes(end)
+    ? `${before}\n${doc.split('\n').slice(2).join('\n').replace(/^### /gm, '#### ')}\n${after}`
+    : readme;
   return {
+    'README.md': embedded,
     'docs/configuration.md': doc,
     'deploy/gateway.example.json': exampleConfig(gatewayConfigSchema, { gatewayId: 'site-1-gw-1', dataDir: '/var/lib/smartmaint-gateway' }),
     'deploy/cloud.example.json': exampleConfig(cloudConfigSchema),
