@@ -4,10 +4,15 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Aedes, Client, PublishPacket } from 'aedes';
+import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import type { BrokerAccess, ConnectOutcome } from '../devices/mqtt-access.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MqttTelemetryIngest } from '../ingest/mqtt-ingest.js';
 import { guardPacketSize } from './packet-size-guard.js';
+import type { Duplex } from 'node:stream';
+import { ConnectionGuard } from './connection-guard.js';
+import { MqttTlsListener, verifiedCommonName, type TlsListenerConfig } from './tls-listener.js';
+import { MqttWsListener } from './ws-listener.js';
 
 export interface BrokerConfig {
   host: string;
@@ -15,6 +20,12 @@ export interface BrokerConfig {
   maxPacketSize: number;
   maxClients: number;
   connectTimeoutMs: number;
+  // Hardening (gateway/security-config.ts); optional so a bare config still works.
+  drainTimeoutMs?: number;
+  maxInflightInbound?: number;
+  authThrottle?: { freeFailures: number; addressFreeFailures: number; banMs: number; maxBanMs: number; windowMs: number };
+  tls?: Omit<TlsListenerConfig, 'host' | 'maxClients'> | undefined;
+  ws?: { port: number; path: string } | undefined;
 }
 
 export interface ClientInfo {
@@ -35,18 +46,54 @@ export class MqttBroker {
   readonly #metrics: GatewayMetrics;
   readonly #ingest: MqttTelemetryIngest;
   readonly #clock: () => number;
+  readonly #access: BrokerAccess | undefined;
+  /** The device each connection authenticated as (null: anonymous). */
+  readonly #principals = new WeakMap<Client, string | null>();
   #aedes: Aedes | undefined;
   #server: Server | undefined;
   #port = 0;
   readonly #clients = new Map<Client, ClientState>();
   readonly #sockets = new Set<Socket>();
+  readonly #guard: ConnectionGuard;
+  /** Remote address and verified client-certificate CN per connection stream. */
+  readonly #addresses = new WeakMap<object, string>();
+  readonly #certNames = new WeakMap<object, string>();
+  readonly #knownDevice: ((id: string) => boolean) | undefined;
+  #tls: MqttTlsListener | undefined;
+  #ws: MqttWsListener | undefined;
 
-  constructor(deps: { config: BrokerConfig; log: Logger; metrics: GatewayMetrics; ingest: MqttTelemetryIngest; clock: () => number }) {
+  constructor(deps: {
+    config: BrokerConfig; log: Logger; metrics: GatewayMetrics; ingest: MqttTelemetryIngest; clock: () => number;
+    /** Device authentication and ACLs; without it every client is let in with full access. */
+    access?: BrokerAccess;
+    /** Whether a device id is registered: a verified TLS client certificate whose CN names one authenticates as it. */
+    knownDevice?: (id: string) => boolean;
+  }) {
     this.#config = deps.config;
     this.#log = deps.log;
     this.#metrics = deps.metrics;
     this.#ingest = deps.ingest;
     this.#clock = deps.clock;
+    this.#access = deps.access;
+    this.#knownDevice = deps.knownDevice;
+    const t = deps.config.authThrottle;
+    this.#guard = new ConnectionGuard({
+      clock: deps.clock,
+      ...(t ? { config: { authFreeFailures: t.freeFailures, authAddressFreeFailures: t.addressFreeFailures, authBanMs: t.banMs, authMaxBanMs: t.maxBanMs, authFailureWindowMs: t.windowMs } } : {}),
+      addressOf: (client) => this.#addresses.get(client.conn) ?? 'unknown',
+      onRefused: (reason, _client, detail) => {
+        this.#metrics.mqttConnectionsRefused.inc({ reason });
+        this.#log.warn({ ...detail, reason }, 'mqtt connect refused');
+      },
+    });
+  }
+
+  get tlsPort(): number {
+    return this.#tls?.port ?? 0;
+  }
+
+  get wsPort(): number {
+    return this.#ws?.port ?? 0;
   }
 
   get port(): number {
@@ -73,9 +120,28 @@ export class MqttBroker {
 
   async start(): Promise<void> {
     const { Aedes } = await import('aedes');
+    if (this.#access?.allowAnonymous) this.#log.warn('anonymous MQTT access is on: clients without credentials are accepted with full access');
+    this.#access?.onRevoked((ids) => {
+      this.#metrics.mqttConnectionsRefused.inc({ reason: 'device-revoked' }, this.disconnectDevices(ids));
+    });
     const aedes = await Aedes.createBroker({
       connectTimeout: this.#config.connectTimeoutMs,
+      // A subscriber whose socket stays full is dropped instead of stalling delivery (issue 8).
+      drainTimeout: this.#config.drainTimeoutMs ?? 10_000,
+      maxInflightInbound: this.#config.maxInflightInbound ?? 100,
+      preConnect: (client, packet, callback) => this.#guard.preConnect(client, packet, callback),
       authorizePublish: (client, packet, callback) => this.#authorizePublish(client, packet, callback),
+      ...(this.#access ? {
+        authenticate: (client: Client, username: string | undefined, password: Buffer | undefined,
+          done: (error: AuthenticateError | null, success: boolean | null) => void) => this.#authenticate(client, username, password, done),
+        authorizeSubscribe: (client: Client | null, sub: Subscription, done: (error: Error | null, sub?: Subscription | null) => void) => {
+          // A refused filter is granted 0x80 in the SUBACK (MQTT-3.9.3), the connection stays up.
+          if (client === null) return done(null, sub);
+          const invalid = ConnectionGuard.topicError(sub.topic);
+          if (invalid) return done(invalid); // MQTT-1.5.3-1/2: close the connection
+          done(null, this.#access!.maySubscribe(this.#principals.get(client) ?? null, client.id, sub.topic) ? sub : null);
+        },
+      } : {}),
     });
     this.#aedes = aedes;
     aedes.on('client', (client) => {
@@ -94,7 +160,10 @@ export class MqttBroker {
       this.#clients.delete(client);
       this.#metrics.mqttClients.set(this.#clients.size);
     });
+    aedes.on('clientReady', (client) => this.#guard.authSucceeded(client));
     aedes.on('clientError', (client, err) => {
+      const code = (err as Error & { errorCode?: number }).errorCode;
+      if (code === 4 || code === 5) this.#guard.authFailed(client);
       this.#log.debug({ clientId: client.id, err }, 'mqtt client error');
     });
     aedes.on('connectionError', (client, err) => {
@@ -116,10 +185,45 @@ export class MqttBroker {
     const address = server.address();
     this.#port = typeof address === 'object' && address !== null ? address.port : this.#config.port;
     this.#log.info({ port: this.#port, host: this.#config.host }, 'mqtt listening');
+    await this.#startExtraListeners();
+  }
+
+  async #startExtraListeners(): Promise<void> {
+    const { tls, ws, host, maxClients, maxPacketSize } = this.#config;
+    const onDrop = (reason: string): void => { this.#metrics.mqttConnectionsRefused.inc({ reason }); };
+    if (tls) {
+      this.#tls = new MqttTlsListener({
+        config: { ...tls, host, maxClients }, log: this.#log, onDrop,
+        onSocket: (socket) => {
+          const cn = verifiedCommonName(socket);
+          if (cn !== undefined) this.#certNames.set(socket, cn);
+          this.#accept(socket);
+        },
+      });
+      await this.#tls.start();
+    }
+    if (ws) {
+      this.#ws = new MqttWsListener({
+        config: { ...ws, host, maxClients, maxPacketSize, headersTimeoutMs: this.#config.connectTimeoutMs },
+        log: this.#log, onDrop, onStream: (stream, address) => this.#acceptStream(stream, address),
+      });
+      await this.#ws.start();
+    }
+  }
+
+  #acceptStream(stream: Duplex, address: string): void {
+    this.#addresses.set(stream, address);
+    this.aedes.handle(stream);
+    // The guard only listens for 'data' and destroys: any Duplex will do.
+    guardPacketSize(stream as unknown as Socket, this.#config.maxPacketSize, (reason) => {
+      this.#metrics.mqttConnectionsRefused.inc({ reason: 'packet-too-large' });
+      this.#log.warn({ remote: address, reason }, 'mqtt connection closed: oversize packet');
+    });
   }
 
   #accept(socket: Socket): void {
     this.#sockets.add(socket);
+    this.#addresses.set(socket, socket.remoteAddress ?? 'unknown');
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => {
       // reported through aedes' clientError/connectionError; a reset socket must not become an uncaught error
@@ -131,9 +235,56 @@ export class MqttBroker {
     });
   }
 
+  #authenticate(client: Client, username: string | undefined, password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void): void {
+    const settle = (outcome: ConnectOutcome): void => {
+      if (outcome.ok) {
+        this.#principals.set(client, outcome.deviceId);
+        done(null, true);
+        return;
+      }
+      this.#metrics.mqttConnectionsRefused.inc({ reason: outcome.returnCode === 4 ? 'bad-credentials' : 'not-authorized' });
+      done(Object.assign(new Error(outcome.reason), { returnCode: outcome.returnCode }) as AuthenticateError, false);
+    };
+    // A verified client certificate naming a registered device authenticates as that device (a username, if
+    // given, must be the same device).
+    const certName = this.#certNames.get(client.conn);
+    if (certName !== undefined && (username === undefined || username === certName) && this.#knownDevice?.(certName) === true) {
+      settle({ ok: true, deviceId: certName });
+      return;
+    }
+    const outcome = this.#access!.authenticate(username, password);
+    if (outcome instanceof Promise) outcome.then(settle, () => settle({ ok: false, returnCode: 5, reason: 'authentication failed' }));
+    else settle(outcome);
+  }
+
+  /** Close the connections of removed or re-keyed devices. Returns how many were closed. */
+  disconnectDevices(deviceIds: ReadonlySet<string>): number {
+    let closed = 0;
+    for (const client of this.#clients.keys()) {
+      const id = this.#principals.get(client);
+      if (id !== undefined && id !== null && deviceIds.has(id)) {
+        client.close();
+        closed++;
+      }
+    }
+    if (closed > 0) this.#log.info({ devices: [...deviceIds], closed }, 'closed connections of revoked devices');
+    return closed;
+  }
+
   #authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     if (client === null) {
       callback(null);
+      return;
+    }
+    const invalid = ConnectionGuard.topicError(packet.topic);
+    if (invalid) {
+      callback(invalid); // MQTT-1.5.3-1/2: close the connection
+      return;
+    }
+    // MQTT 3.1.1 has no negative PUBACK: a refused publish closes the connection, so a PUBACK still means "stored".
+    if (this.#access && !this.#access.mayPublish(this.#principals.get(client) ?? null, client.id, packet.topic)) {
+      callback(new Error('not authorized to publish to this topic'));
       return;
     }
     const state = this.#clients.get(client);
@@ -148,6 +299,8 @@ export class MqttBroker {
   /** Stop accepting new connections; existing ones keep working until stop(). */
   stopAccepting(): void {
     this.#server?.close();
+    this.#tls?.stopAccepting();
+    this.#ws?.stopAccepting();
   }
 
   async stop(): Promise<void> {
@@ -156,6 +309,8 @@ export class MqttBroker {
     if (server?.listening) server.close();
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     for (const socket of this.#sockets) socket.destroy();
+    await this.#tls?.stop();
+    await this.#ws?.stop();
     if (server) await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     this.#clients.clear();
     this.#metrics.mqttClients.set(0);

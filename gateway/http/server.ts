@@ -9,6 +9,7 @@ import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { installErrorHandlers } from './errors.js';
+import { installHttpHardening } from './hardening.js';
 import { registerHealthRoutes, type PartHealth } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerReadingRoutes } from './routes/readings.js';
@@ -40,8 +41,12 @@ export async function buildGatewayHttp(deps: GatewayHttpDeps): Promise<FastifyIn
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 10_000,
+    // Node checks the headers/request timeouts only every connectionsCheckingInterval (30 s by default): a
+    // slow-header client would hold its socket for up to 40 s instead of the 10 s set in hardening.ts.
+    http: { connectionsCheckingInterval: 1_000 },
   });
   installErrorHandlers(app);
+  installHttpHardening(app);
   registerHealthRoutes(app, deps);
   registerMetricsRoute(app, deps);
   registerReadingRoutes(app, deps);

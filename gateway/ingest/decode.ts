@@ -51,7 +51,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 // A plain decimal or exponent number, as a PLC would print it. No hex, no "Infinity", no "NaN".
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 // Asset and sensor names: 1–128 characters, no control characters, no topic separators or wildcards.
-const NAME = /^[^\u0000-\u001f\u007f/#+]{1,128}$/;
+export const NAME = /^[^\u0000-\u001f\u007f/#+]{1,128}$/;
 // Before 2000-01-01 a number is almost certainly seconds, not milliseconds: refuse rather than store 1970.
 const MIN_TS = 946_684_800_000;
 
@@ -59,7 +59,7 @@ function fail(reason: RejectReason, detail: string): DecodeResult {
   return { ok: false, reason, detail };
 }
 
-function parseTs(raw: unknown, receivedAt: number, limits: DecodeLimits): number | string {
+export function parseTs(raw: unknown, receivedAt: number, limits: DecodeLimits): number | string {
   let ts: number;
   if (typeof raw === 'number') ts = raw;
   else if (typeof raw === 'string' && raw.length <= 64) ts = Date.parse(raw);
@@ -77,7 +77,7 @@ function parseQuality(raw: unknown): string | number | null | undefined {
   return undefined;
 }
 
-function parseUnit(raw: unknown): string | null | undefined {
+export function parseUnit(raw: unknown): string | null | undefined {
   if (raw === undefined || raw === null) return null;
   if (typeof raw === 'string' && raw.length <= 32) return raw;
   return undefined;

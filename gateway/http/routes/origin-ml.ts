@@ -221,7 +221,7 @@ export function registerOriginMl(app: FastifyInstance, ctx: OriginApiContext): v
     const now = ctx.clock();
     const w = window_minutes * 60_000;
     const windows = { recent: { from: now - w, to: now + 1 }, reference: { from: now - 2 * w, to: now - w } };
-    const sensors = body.data.sensor ? [body.data.sensor] : ctx.events.sensorsOf(asset, windows.reference.from);
+    const sensors = body.data.sensor ? [body.data.sensor] : ctx.events.sensorsOf(asset);
     const results = sensors.map((sensor) => {
       const recent = ctx.events.values(asset, sensor, windows.recent.from, windows.recent.to, MAX_DRIFT_SAMPLES);
       const reference = ctx.events.values(asset, sensor, windows.reference.from, windows.reference.to, MAX_DRIFT_SAMPLES);

@@ -1,0 +1,137 @@
+/**
+ * The origin system's HTTP API on the gateway (issue 6, docs/origin-api.md): ingestion on the same pipeline as
+ * MQTT, the ML endpoints over the scoring engine, and the ops endpoints. A component: the constructor assigns;
+ * start() opens the HTTP event store on the outbox, starts the event-loop monitor and the Idempotency-Key pruning
+ * timer; stop() clears them. `plugin` is handed to buildGatewayHttp.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config.js';
+import type { DeviceRegistry } from '../devices/device-registry.js';
+import type { DeviceMetrics } from '../devices/device-metrics.js';
+import { registerOriginIngest } from '../http/routes/origin-ingest.js';
+import { registerOriginMl } from '../http/routes/origin-ml.js';
+import { registerOriginOps } from '../http/routes/origin-ops.js';
+import { IdempotencyKeys } from '../http/idempotency.js';
+import { HttpEventStore } from '../ingest/http-events.js';
+import type { OriginLimits } from '../ingest/origin-decode.js';
+import type { IngestPipeline } from '../ingest/pipeline.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Outbox } from '../outbox/outbox.js';
+import { OriginApiStats } from './api-metrics.js';
+import type { ModelService } from './model-service.js';
+import { SystemMonitor } from './system-monitor.js';
+
+export interface OriginApiDeps {
+  config: Pick<GatewayConfig, 'gatewayId' | 'dataDir' | 'api' | 'telemetry'>;
+  outbox: Outbox;
+  pipeline: IngestPipeline;
+  devices: DeviceRegistry;
+  metrics: GatewayMetrics;
+  broker: { listening: boolean; port: number; clientCount: number };
+  /** The scoring engine once it is running; the ML endpoints answer 503 while this returns undefined. */
+  models?: () => ModelService | undefined;
+  log: Logger;
+  clock: () => number;
+}
+
+/** Everything the route modules use. */
+export interface OriginApiContext {
+  config: GatewayConfig['api'];
+  gatewayId: string;
+  decodeLimits: OriginLimits;
+  outbox: Outbox;
+  pipeline: IngestPipeline;
+  events: HttpEventStore;
+  idempotency: IdempotencyKeys;
+  devices: DeviceRegistry;
+  deviceMetrics: DeviceMetrics;
+  gatewayMetrics: GatewayMetrics;
+  stats: OriginApiStats;
+  monitor: SystemMonitor;
+  broker: OriginApiDeps['broker'];
+  models: () => ModelService | undefined;
+  log: Logger;
+  clock: () => number;
+  startedAt: () => number;
+  /** Retry-After sent with 429 while the outbox refuses data under its budget. */
+  retryAfterFullSeconds: number;
+}
+
+const PRUNE_INTERVAL_MS = 60_000;
+
+export class OriginApi {
+  readonly context: OriginApiContext;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #startedAt = 0;
+  #listening = false;
+
+  constructor(deps: OriginApiDeps) {
+    const events = new HttpEventStore({ outbox: deps.outbox });
+    this.context = {
+      config: deps.config.api,
+      gatewayId: deps.config.gatewayId,
+      decodeLimits: {
+        maxPayloadBytes: deps.config.api.maxBodyBytes,
+        maxReadingsPerMessage: deps.config.telemetry.maxReadingsPerMessage,
+        maxFutureSkewMs: deps.config.telemetry.maxFutureSkewMs,
+        maxBatchItems: deps.config.api.maxBatchItems,
+      },
+      outbox: deps.outbox,
+      pipeline: deps.pipeline,
+      events,
+      idempotency: new IdempotencyKeys({ store: events, windowMs: deps.config.api.idempotencyWindowMs, clock: deps.clock }),
+      devices: deps.devices,
+      deviceMetrics: deps.devices.metrics,
+      gatewayMetrics: deps.metrics,
+      stats: new OriginApiStats(deps.metrics.registry, deps.clock),
+      monitor: new SystemMonitor({ dataDir: deps.config.dataDir, clock: deps.clock }),
+      broker: deps.broker,
+      models: deps.models ?? (() => undefined),
+      log: deps.log,
+      clock: deps.clock,
+      startedAt: () => this.#startedAt,
+      retryAfterFullSeconds: 30,
+    };
+  }
+
+  /** Points the ML endpoints at a scoring engine (the composition root, or a test's fake). */
+  setModelService(models: () => ModelService | undefined): void {
+    this.context.models = models;
+  }
+
+  /** Call after the outbox is open. */
+  start(): void {
+    this.#startedAt = this.context.clock();
+    this.context.events.open();
+    if (!this.#listening) {
+      this.#listening = true;
+      this.context.pipeline.onCommit((entries) => {
+        let n = 0;
+        for (const e of entries) n += e.readings?.length ?? 0;
+        this.context.stats.storedReadings.add(n);
+      });
+    }
+    this.context.monitor.start();
+    this.#pruneTimer = setInterval(() => {
+      try {
+        this.context.idempotency.prune();
+      } catch (err) {
+        this.context.log.warn({ err }, 'pruning idempotency keys failed');
+      }
+    }, PRUNE_INTERVAL_MS);
+    this.#pruneTimer.unref();
+  }
+
+  stop(): void {
+    if (this.#pruneTimer !== undefined) clearInterval(this.#pruneTimer);
+    this.#pruneTimer = undefined;
+    this.context.monitor.stop();
+  }
+
+  readonly plugin = (app: FastifyInstance): void => {
+    registerOriginIngest(app, this.context);
+    registerOriginMl(app, this.context);
+    registerOriginOps(app, this.context);
+  };
+}

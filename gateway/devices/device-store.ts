@@ -1,0 +1,133 @@
+/**
+ * Device identities in `<dataDir>/devices.db`, a SQLite file of its own (WAL) beside the outbox, so that
+ * `smartmaint devices ...` can change it while the gateway runs; the gateway notices through PRAGMA data_version.
+ * Only digests are stored: SHA-256 of a generated secret, scrypt of a human-chosen password.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SmartmaintError, StorageError } from '../../shared/errors.js';
+import type { SecretScheme } from './secrets.js';
+
+export const DEVICES_FILE = 'devices.db';
+
+/** Device ids are MQTT usernames and appear in logs: a conservative alphabet. */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export interface DeviceRecord {
+  id: string;
+  scheme: SecretScheme;
+  /** hex SHA-256 for 'sha256'; the scrypt string for 'scrypt'. */
+  hash: string;
+  allow: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export class DeviceExistsError extends SmartmaintError {
+  constructor(id: string) {
+    super('SMARTMAINT_DEVICE_EXISTS', `device ${id} already exists (use 'devices passwd' or remove it first)`);
+  }
+}
+
+export class DeviceNotFoundError extends SmartmaintError {
+  constructor(id: string) {
+    super('SMARTMAINT_DEVICE_NOT_FOUND', `no device ${id}`);
+  }
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY,
+    scheme TEXT NOT NULL CHECK (scheme IN ('sha256', 'scrypt')),
+    hash TEXT NOT NULL,
+    allow TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+interface Row { id: string; scheme: SecretScheme; hash: string; allow: string; created_at: number; updated_at: number }
+
+export function devicesPath(dataDir: string): string {
+  return join(dataDir, DEVICES_FILE);
+}
+
+export class DeviceStore {
+  readonly #db: Database.Database;
+  readonly #all: Database.Statement<[], Row>;
+  readonly #get: Database.Statement<[string], Row>;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+    this.#all = db.prepare('SELECT id, scheme, hash, allow, created_at, updated_at FROM devices ORDER BY id');
+    this.#get = db.prepare('SELECT id, scheme, hash, allow, created_at, updated_at FROM devices WHERE id = ?');
+  }
+
+  static open(dataDir: string): DeviceStore {
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      throw new StorageError(`cannot create data directory ${dataDir}: ${(err as Error).message}`, err);
+    }
+    const db = new Database(devicesPath(dataDir));
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+    } catch (err) {
+      db.close();
+      throw new StorageError(`cannot open ${devicesPath(dataDir)}: ${(err as Error).message}`, err);
+    }
+    return new DeviceStore(db);
+  }
+
+  /** Changes whenever another connection (the CLI) commits to the file; cheap enough to poll every second. */
+  dataVersion(): number {
+    return this.#db.pragma('data_version', { simple: true }) as number;
+  }
+
+  all(): DeviceRecord[] {
+    return this.#all.all().map(toRecord);
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    const row = this.#get.get(id);
+    return row ? toRecord(row) : undefined;
+  }
+
+  add(id: string, scheme: SecretScheme, hash: string, allow: readonly string[], now: number): void {
+    try {
+      this.#db.prepare('INSERT INTO devices (id, scheme, hash, allow, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, scheme, hash, JSON.stringify(allow), now, now);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DeviceExistsError(id);
+      throw err;
+    }
+  }
+
+  setCredential(id: string, scheme: SecretScheme, hash: string, now: number): void {
+    const r = this.#db.prepare('UPDATE devices SET scheme = ?, hash = ?, updated_at = ? WHERE id = ?').run(scheme, hash, now, id);
+    if (r.changes === 0) throw new DeviceNotFoundError(id);
+  }
+
+  remove(id: string): boolean {
+    return this.#db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes > 0;
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+function toRecord(r: Row): DeviceRecord {
+  let allow: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(r.allow);
+    if (Array.isArray(parsed)) allow = parsed.filter((p): p is string => typeof p === 'string');
+  } catch {
+    // an unreadable allow list grants nothing
+  }
+  return { id: r.id, scheme: r.scheme, hash: r.hash, allow, createdAt: r.created_at, updatedAt: r.updated_at };
+}

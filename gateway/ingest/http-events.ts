@@ -1,0 +1,138 @@
+/**
+ * The HTTP side of the outbox: per-event rows (event id, correlation id, origin metadata) and Idempotency-Key
+ * records, written by a write hook inside the same transaction as the readings, so "200 event_published" and
+ * "the key is remembered" are one fact on disk and survive a restart together. Also the read queries the origin
+ * API needs (latest readings of an asset, values of a window for drift). Shares the outbox's database connection.
+ */
+import type Database from 'better-sqlite3';
+import { StorageError } from '../../shared/errors.js';
+import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
+
+export interface HttpEvent {
+  eventId: string;
+  correlationId: string;
+  sensorId: string;
+  /** Readings this event made (1, or one per numeric field of a multi-measurement body). */
+  readings: number;
+  /** JSON text of the event's metadata, or null. */
+  metadata: string | null;
+}
+
+export interface HttpEventRecord {
+  deviceId: string | null;
+  events: readonly HttpEvent[];
+  idempotency: { key: string; requestHash: string; response: string; createdAt: number } | null;
+}
+
+export interface StoredIdempotency {
+  requestHash: string;
+  response: string;
+  createdAt: number;
+}
+
+export interface RecentReading {
+  seq: number;
+  ts: number;
+  sensor: string;
+  value: number;
+  unit: string | null;
+  quality: string | number | null;
+  source: string;
+}
+
+type Stmt = Database.Statement<unknown[]>;
+
+const MAX_SENSORS = 200;
+
+interface Statements {
+  insertEvent: Stmt; upsertKey: Stmt; findKey: Stmt; pruneKeys: Stmt; countKeys: Stmt;
+  recentSensor: Stmt; values: Stmt; sensors: Stmt;
+}
+
+export class HttpEventStore {
+  readonly #outbox: Outbox;
+  #stmts: Statements | undefined;
+
+  constructor(deps: { outbox: Outbox }) {
+    this.#outbox = deps.outbox;
+  }
+
+  /** Prepares statements on the open outbox and installs the write hook. Call after outbox.open(). */
+  open(): void {
+    if (this.#stmts) return;
+    const db = this.#outbox.database;
+    this.#stmts = {
+      insertEvent: db.prepare('INSERT INTO http_events (seq, count, event_id, correlation_id, sensor_id, device_id, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      upsertKey: db.prepare('INSERT OR REPLACE INTO idempotency_keys (device_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)'),
+      findKey: db.prepare('SELECT request_hash, response, created_at FROM idempotency_keys WHERE device_id = ? AND key = ? AND created_at >= ?'),
+      pruneKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
+      countKeys: db.prepare('SELECT count(*) AS n FROM idempotency_keys'),
+      recentSensor: db.prepare(`SELECT seq, ts, sensor, value, unit, quality, source FROM readings WHERE asset = ? AND sensor = ?
+        ORDER BY ts DESC, seq DESC LIMIT ?`),
+      values: db.prepare('SELECT value FROM readings WHERE asset = ? AND sensor = ? AND ts >= ? AND ts < ? LIMIT ?'),
+      // A skip scan over the (asset, sensor, ts) index: one seek per distinct sensor, not a walk over every reading.
+      sensors: db.prepare(`WITH RECURSIVE s(sensor, n) AS (
+          SELECT (SELECT min(sensor) FROM readings WHERE asset = @asset), 1
+          UNION ALL
+          SELECT (SELECT min(sensor) FROM readings WHERE asset = @asset AND sensor > s.sensor), n + 1 FROM s
+          WHERE s.sensor IS NOT NULL AND n < @max)
+        SELECT sensor FROM s WHERE sensor IS NOT NULL`),
+    };
+    const stmts = this.#stmts;
+    this.#outbox.addWriteHook((entries: readonly OutboxEntry[]) => {
+      for (const e of entries) {
+        const h = e.http;
+        if (h === undefined || e.firstSeq === undefined) continue;
+        let seq = e.firstSeq;
+        for (const ev of h.events) {
+          stmts.insertEvent.run(seq, ev.readings, ev.eventId, ev.correlationId, ev.sensorId, h.deviceId, ev.metadata);
+          seq += ev.readings;
+        }
+        const k = h.idempotency;
+        if (k !== null) stmts.upsertKey.run(h.deviceId ?? '', k.key, k.requestHash, k.response, k.createdAt);
+      }
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.#stmts !== undefined && this.#outbox.isOpen;
+  }
+
+  findIdempotency(deviceId: string, key: string, since: number): StoredIdempotency | undefined {
+    const row = this.#require().findKey.get(deviceId, key, since) as { request_hash: string; response: string; created_at: number } | undefined;
+    return row ? { requestHash: row.request_hash, response: row.response, createdAt: row.created_at } : undefined;
+  }
+
+  /** Forget keys older than `before`; returns how many. */
+  pruneIdempotency(before: number): number {
+    return this.#require().pruneKeys.run(before).changes;
+  }
+
+  idempotencyCount(): number {
+    return (this.#require().countKeys.get() as { n: number }).n;
+  }
+
+  /** The latest readings of an asset (of one sensor, or of each of its sensors merged), newest first. */
+  recent(asset: string, sensor: string | undefined, limit: number): RecentReading[] {
+    const s = this.#require();
+    if (sensor !== undefined) return s.recentSensor.all(asset, sensor, limit) as RecentReading[];
+    const rows: RecentReading[] = [];
+    for (const name of this.sensorsOf(asset)) rows.push(...(s.recentSensor.all(asset, name, limit) as RecentReading[]));
+    rows.sort((a, b) => b.ts - a.ts || b.seq - a.seq);
+    return rows.slice(0, limit);
+  }
+
+  values(asset: string, sensor: string, from: number, to: number, limit: number): number[] {
+    return (this.#require().values.all(asset, sensor, from, to, limit) as Array<{ value: number }>).map((r) => r.value);
+  }
+
+  /** The sensors an asset has readings of (at most MAX_SENSORS). */
+  sensorsOf(asset: string): string[] {
+    return (this.#require().sensors.all({ asset, max: MAX_SENSORS }) as Array<{ sensor: string }>).map((r) => r.sensor);
+  }
+
+  #require(): Statements {
+    if (!this.#stmts || !this.#outbox.isOpen) throw new StorageError('outbox is not open');
+    return this.#stmts;
+  }
+}
