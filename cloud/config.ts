@@ -43,9 +43,12 @@ export const cloudConfigSchema = z.strictObject({
       cacheTtlMs: z.number().int().min(0).max(60_000).default(2_000),
       rateLimit: z
         .strictObject({
-          /** Sustained requests per second per key; 0 disables. */
-          requestsPerSecond: z.number().min(0).default(100),
-          burst: z.number().int().min(1).default(200),
+          /**
+           * Sustained requests per second per key; 0 disables. A gateway draining a backlog sends up to a few
+           * hundred batches a second, so the default protects against runaways without throttling a drain.
+           */
+          requestsPerSecond: z.number().min(0).default(500),
+          burst: z.number().int().min(1).default(1_000),
         })
         .prefault({}),
     })
