@@ -90,9 +90,9 @@ export const gatewayConfigSchema = z.strictObject({
     apiKeyFile: z.string().min(1).optional()
       .describe('File holding the gateway API key (re-read when the cloud refuses a key). SMARTMAINT_API_KEY may hold the key itself instead.'),
     caFile: z.string().min(1).optional().describe('PEM file of CA certificates to trust for the cloud URL.'),
-    batchMaxReadings: z.number().int().min(1).max(10_000).default(1_000).describe('Readings per batch at most.'),
+    batchMaxReadings: z.number().int().min(1).max(10_000).default(2_000).describe('Readings per batch at most.'),
     batchMaxBytes: z.number().int().min(1_024).max(4_000_000).default(1_000_000).describe('Uncompressed batch body size at most (estimated).'),
-    maxInFlight: z.number().int().min(1).max(64).default(4).describe('Batches in flight at once.'),
+    maxInFlight: z.number().int().min(1).max(64).default(8).describe('Batches in flight at once.'),
     requestTimeoutMs: z.number().int().min(100).default(30_000).describe('A request without a response in this time is retried.'),
     connectTimeoutMs: z.number().int().min(100).default(5_000),
     backoffInitialMs: z.number().int().min(1).default(500).describe('First retry delay; doubles per failure, with full jitter.'),
