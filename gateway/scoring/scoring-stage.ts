@@ -84,9 +84,13 @@ export class ScoringStage {
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0 && !this.#stopped) {
-        const batch = this.#queue.length <= this.#maxBatch ? this.#queue : this.#queue.slice(0, this.#maxBatch);
-        this.#queue = this.#queue.length <= this.#maxBatch ? [] : this.#queue.slice(this.#maxBatch);
-        await this.#scoreBatch(batch);
+        // Take what is queued; readings committed meanwhile start a new queue. Slicing only the part being scored
+        // keeps a deep queue (a burst) linear, not quadratic.
+        const all = this.#queue;
+        this.#queue = [];
+        for (let i = 0; i < all.length && !this.#stopped; i += this.#maxBatch) {
+          await this.#scoreBatch(all.length <= this.#maxBatch ? all : all.slice(i, i + this.#maxBatch));
+        }
       }
     } finally {
       this.#running = false;
@@ -100,12 +104,11 @@ export class ScoringStage {
       const { scores, alerts } = await this.#engine.score(batch);
       if (this.#stopped || !this.#outbox.isOpen) return;
       const s = this.#stmts!;
-      const raisedAt = new Map<string, number[]>(); // asset\0ts → seqs
-      for (const r of batch) {
-        const k = `${r.asset}\u0000${r.ts}`;
-        let list = raisedAt.get(k);
-        if (!list) raisedAt.set(k, (list = []));
-        list.push(r.seq);
+      // asset\0ts → seqs of that event, only for events that raised an alert (rare: built only then).
+      const raisedAt = new Map<string, number[]>();
+      for (const a of alerts) if (a.state === 'raised') raisedAt.set(`${a.asset}\u0000${a.ts}`, []);
+      if (raisedAt.size > 0) {
+        for (const r of batch) raisedAt.get(`${r.asset}\u0000${r.ts}`)?.push(r.seq);
       }
       this.#outbox.database.transaction(() => {
         for (const sc of scores) s.score.run(sc.seq, sc.model, sc.version, sc.output, sc.value);

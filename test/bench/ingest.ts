@@ -63,6 +63,7 @@ const { values: args } = parseArgs({
     'skip-gateway': { type: 'boolean', default: false },
     'skip-mosquitto': { type: 'boolean', default: false },
     'skip-scoring-cost': { type: 'boolean', default: false },
+    'only-scoring-cost': { type: 'boolean', default: false },
     'scoring-messages': { type: 'string', default: '20000' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -343,6 +344,7 @@ async function main(): Promise<number> {
       return round % 2 === 0 ? list.reverse() : list;
     };
     plan.push(fixedRateScenario());
+    if (args['only-scoring-cost']) plan.length = 0;
     for (let round = 1; round <= rounds; round++) {
       for (const s of plan) for (const system of systems(round)) await one(system, s, round);
     }
