@@ -190,7 +190,7 @@ export class Gateway {
     try {
       this.outbox.open();
       this.syncStore.open();
-      this.checkpointer.start();
+      if (this.config.outbox.checkpointInWorker) this.checkpointer.start();
       this.scoringStage?.start();
       await this.scoring?.start();
       this.devices.start();
