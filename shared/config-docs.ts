@@ -105,7 +105,8 @@ export async function generate(): Promise<Record<string, string>> {
     '`SMARTMAINT_*` environment < command-line flags. Every bad field is reported with its path and the process exits 2.',
     'Secrets never come from flags: the gateway key from `--api-key-file` or `SMARTMAINT_API_KEY`.',
     '',
-    configReference('Gateway (`smartmaint gateway`)', gatewayConfigSchema, gatewayFlags, { gatewayId: 'the host name' }),
+    configReference('Gateway (`smartmaint gateway`)', gatewayConfigSchema, gatewayFlags,
+      { gatewayId: 'the host name', 'scoring.modelsDir': 'the `models/` folder of the installation' }),
     '',
     configReference('Cloud (`smartmaint cloud`)', cloudConfigSchema, cloudFlags),
     '',
@@ -121,7 +122,9 @@ export async function generate(): Promise<Record<string, string>> {
   return {
     'README.md': embedded,
     'docs/configuration.md': doc,
-    'deploy/gateway.example.json': exampleConfig(gatewayConfigSchema, { gatewayId: 'site-1-gw-1', dataDir: '/var/lib/smartmaint-gateway' }),
+    // Defaults that depend on the machine or the checkout are left unset (commented out) in the example.
+    'deploy/gateway.example.json': exampleConfig(gatewayConfigSchema,
+      { gatewayId: 'site-1-gw-1', dataDir: '/var/lib/smartmaint-gateway', 'scoring.modelsDir': undefined }),
     'deploy/cloud.example.json': exampleConfig(cloudConfigSchema),
   };
 }
