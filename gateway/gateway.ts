@@ -208,7 +208,7 @@ export class Gateway {
         log: this.log.child({ component: 'http' }, { level: this.log.levelVal < 30 ? this.log.level : 'warn' }),
         clock: this.clock,
         info: { gatewayId: this.config.gatewayId, startedAt: this.#startedAt, durability: this.config.outbox.durability },
-        sqliteVersion: await sqliteVersion(),
+        sqliteVersion: (this.outbox.database.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
         outbox: this.outbox,
         pipeline: this.pipeline,
         broker: this.broker,
@@ -287,15 +287,5 @@ export class Gateway {
     this.outbox.close();
     this.#state = 'stopped';
     this.log.info('gateway stopped');
-  }
-}
-
-async function sqliteVersion(): Promise<string> {
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(':memory:');
-  try {
-    return (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
-  } finally {
-    db.close();
   }
 }

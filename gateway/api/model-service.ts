@@ -2,16 +2,10 @@
  * What the origin's ML endpoints need from the gateway's scoring engine (gateway/scoring/engine.ts implements it).
  * Kept as an interface so the HTTP layer does not load onnxruntime and can be tested with a small fake.
  */
-export interface ModelServiceListing {
-  name: string;
-  version: string;
-  status: 'active' | 'shadow' | 'failed' | 'retired';
-  rowsScored: number;
-  meanScoreMs: number;
-  assets: string[];
-  outputs: string[];
-  error?: string;
-}
+import type { ModelListing } from '../scoring/engine.js';
+
+// One listing shape, defined by the engine; a type-only import loads nothing at run time.
+export type ModelServiceListing = ModelListing;
 
 export interface ModelService {
   list(): ModelServiceListing[];
