@@ -119,6 +119,8 @@ export class Gateway {
         ),
         onScored: () => this.sync.wake(),
         log: log.child({ component: 'scoring-stage' }),
+        maxBatch: config.scoring.maxBatch,
+        batchDelayMs: config.scoring.batchDelayMs,
       });
     }
     this.checkpointer = new Checkpointer({ dataDir: config.dataDir, db: () => this.outbox.database, log: log.child({ component: 'checkpointer' }) });

@@ -30,26 +30,26 @@ export class AlertTracker {
     thresholds: readonly ManifestThreshold[] }): AlertEvent[] {
     const events: AlertEvent[] = [];
     if (!Number.isFinite(args.value)) return events;
-    args.thresholds.forEach((t, index) => {
-      if (t.output !== args.output) return;
+    const thresholds = args.thresholds;
+    for (let index = 0; index < thresholds.length; index++) {
+      const t = thresholds[index]!;
+      if (t.output !== args.output) continue;
       const key = `${args.asset}\u0000${args.model}\u0000${t.output}\u0000${t.severity}\u0000${index}`;
       const current = this.raised.get(key);
-      const clearAt = t.clear ?? t.value;
-      const base = { asset: args.asset, model: args.model, version: args.version, output: args.output,
-        severity: t.severity, value: args.value, ts: args.ts };
       if (!current) {
         const crossed = t.when === 'above' ? args.value > t.value : args.value < t.value;
-        if (!crossed) return;
+        if (!crossed) continue;
         const id = `${args.asset}/${args.model}/${t.output}/${t.severity}/${args.ts}`;
         this.raised.set(key, { id });
-        events.push({ ...base, id, state: 'raised', threshold: t.value });
+        events.push({ ...base(args, t.severity), id, state: 'raised', threshold: t.value });
       } else {
+        const clearAt = t.clear ?? t.value;
         const back = t.when === 'above' ? args.value <= clearAt : args.value >= clearAt;
-        if (!back) return;
+        if (!back) continue;
         this.raised.delete(key);
-        events.push({ ...base, id: current.id, state: 'cleared', threshold: clearAt });
+        events.push({ ...base(args, t.severity), id: current.id, state: 'cleared', threshold: clearAt });
       }
-    });
+    }
     return events;
   }
 
@@ -59,4 +59,8 @@ export class AlertTracker {
     for (const [key, r] of this.raised) if (key.startsWith(`${asset}\u0000`)) out.push(r.id);
     return out;
   }
+}
+
+function base(args: { asset: string; model: string; version: string; output: string; value: number; ts: number }, severity: string) {
+  return { asset: args.asset, model: args.model, version: args.version, output: args.output, severity, value: args.value, ts: args.ts };
 }

@@ -62,6 +62,8 @@ export class ScoringEngine {
   private readonly metrics: ScoringMetrics;
   private readonly windows = new FeatureWindows();
   private readonly alerts = new AlertTracker();
+  /** Scratch set of the sensors in one scoring event (reused: buildJobs runs per micro-batch, never concurrently). */
+  private readonly eventSensors = new Set<string>();
   private readonly latestByAsset = new Map<string, Record<string, { model: string; version: string; output: string; value: number; ts: number }>>();
   private models: ModelRegistry | null = null;
   private sessions: SessionFactory | null = null;
@@ -131,22 +133,24 @@ export class ScoringEngine {
         const done = await this.runJob(job.entry, job.rows, true);
         if (!done) continue;
         const { entry, outputs } = done;
-        const manifest = entry.loaded?.manifest;
-        job.events.forEach((ev, r) => {
+        const manifest = entry.status === 'active' ? entry.loaded?.manifest : undefined;
+        for (let r = 0; r < job.events.length; r++) {
+          const ev = job.events[r]!;
           const row = outputs[r]!;
-          for (const [output, value] of Object.entries(row)) {
+          const latest = manifest ? this.latestFor(ev.asset) : undefined;
+          for (const output in row) {
+            const value = row[output]!;
             scores.push({ seq: ev.seq, model: entry.name, version: entry.version, output, value });
-            if (entry.status !== 'active' || !manifest) continue;
-            const latest = this.latestByAsset.get(ev.asset) ?? {};
+            if (!manifest || !latest) continue;
             latest[`${entry.name}/${output}`] = { model: entry.name, version: entry.version, output, value, ts: ev.ts };
-            this.latestByAsset.set(ev.asset, latest);
+            if (manifest.thresholds.length === 0) continue;
             for (const a of this.alerts.evaluate({ asset: ev.asset, model: entry.name, version: entry.version, output,
               value, ts: ev.ts, thresholds: manifest.thresholds })) {
               alerts.push(a);
               this.metrics.alerts.inc({ severity: a.severity, state: a.state });
             }
           }
-        });
+        }
       }
     } finally {
       for (const v of versions) {
@@ -155,6 +159,12 @@ export class ScoringEngine {
       }
     }
     return { scores, alerts };
+  }
+
+  private latestFor(asset: string): Record<string, { model: string; version: string; output: string; value: number; ts: number }> {
+    let latest = this.latestByAsset.get(asset);
+    if (!latest) this.latestByAsset.set(asset, (latest = {}));
+    return latest;
   }
 
   /** Updates the windows reading by reading and collects one feature row per (model version, asset, ts) event. */
@@ -174,12 +184,13 @@ export class ScoringEngine {
       else perAsset.set(r.asset, [r]);
     }
     const jobs = new Map<VersionEntry, Job>();
+    const inEvent = this.eventSensors;
     for (const [asset, readings] of perAsset) {
       const applicable = versions.filter((v) => v.loaded && v.matches(asset));
       let i = 0;
       while (i < readings.length) {
         const ts = readings[i]!.ts;
-        const inEvent = new Set<string>();
+        inEvent.clear();
         let seq = readings[i]!.seq;
         let j = i;
         // one scoring event: consecutive readings of the asset with the same ts (one multi-sensor message)

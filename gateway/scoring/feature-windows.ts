@@ -8,6 +8,8 @@ import type { ManifestInput } from './manifest.js';
 
 /** Bound on readings kept per (asset, sensor) for windows measured in seconds, whatever the rate. */
 export const MAX_READINGS_PER_SENSOR = 10_000;
+/** Readings a series may hold beyond twice what it keeps before old ones are dropped. */
+const SLACK = 32;
 
 interface Series {
   ts: number[];
@@ -41,22 +43,26 @@ export class FeatureWindows {
   }
 
   push(asset: string, sensor: string, ts: number, value: number): void {
-    if (!this.keepReadings.has(sensor)) return;
+    const keepN = this.keepReadings.get(sensor);
+    if (keepN === undefined) return;
     let sensors = this.assets.get(asset);
     if (!sensors) this.assets.set(asset, (sensors = new Map()));
     let s = sensors.get(sensor);
     if (!s) sensors.set(sensor, (s = { ts: [], values: [] }));
     s.ts.push(ts);
     s.values.push(value);
-    const keepN = this.keepReadings.get(sensor)!;
+    // Old readings are dropped in chunks, not one per push: vector() reads windows from the end (by count or by
+    // time), so readings older than needed are never read, and one splice per keepN pushes stays cheap.
+    const n = s.values.length;
+    if (n < 2 * keepN + SLACK) return;
     const keepMs = this.keepMs.get(sensor);
     let drop = 0;
-    if (keepMs === undefined) drop = Math.max(0, s.values.length - keepN);
+    if (keepMs === undefined) drop = n - keepN;
     else {
       const limit = ts - keepMs;
       // keep the last keepN readings whatever their age, and anything younger than the longest time window
-      while (drop < s.values.length - keepN && s.ts[drop]! <= limit) drop++;
-      drop = Math.max(drop, s.values.length - MAX_READINGS_PER_SENSOR);
+      while (drop < n - keepN && s.ts[drop]! <= limit) drop++;
+      drop = Math.max(drop, n - MAX_READINGS_PER_SENSOR);
     }
     if (drop > 0) {
       s.ts.splice(0, drop);

@@ -2,28 +2,28 @@
 import { z } from 'zod';
 
 export const scoringConfigSchema = z.object({
-  /** Rescan the models dir this often even without fs events (0 = never). fs.watch misses events on some mounts. */
-  pollIntervalMs: z.number().int().min(0).max(3_600_000).default(5000),
-  /** Use fs.watch for prompt reloads (polling still applies). */
-  watch: z.boolean().default(true),
-  /** A changed version folder is loaded once its files have been unchanged for this long (copy in progress). */
-  settleMs: z.number().int().min(0).max(60_000).default(250),
-  /**
-   * Where sessions run: `worker` (one worker thread for all sessions; inference never holds the event loop) or
-   * `inline` (on the main thread; onnxruntime-node's run() is synchronous there).
-   */
-  runner: z.enum(['worker', 'inline']).default('worker'),
-  /** onnxruntime intra-op threads per session. */
-  threads: z.number().int().min(1).max(64).default(1),
+  // fs.watch misses events on some mounts, hence the poll as well.
+  pollIntervalMs: z.number().int().min(0).max(3_600_000).default(5000)
+    .describe('Rescan the models folder this often even without file-system events (0 = never).'),
+  watch: z.boolean().default(true).describe('Watch the models folder (fs.watch) for prompt reloads; polling still applies.'),
+  settleMs: z.number().int().min(0).max(60_000).default(250)
+    .describe('A changed version folder is loaded once its files have been unchanged this long (a copy in progress).'),
+  runner: z.enum(['worker', 'inline']).default('worker')
+    .describe('Where sessions run: `worker` (one worker thread for all sessions; inference never holds the event loop) or `inline` (main thread; onnxruntime-node\'s run() is synchronous there).'),
+  // Larger micro-batches share one run() per model, one worker hand-off and one score commit among more readings.
+  batchDelayMs: z.number().int().min(0).max(10_000).default(20)
+    .describe('Committed readings wait up to this long (ms) to be scored together; 0 scores each commit as it comes. Alerts and sync of the waiting readings are delayed by as much.'),
+  maxBatch: z.number().int().min(1).max(1_000_000).default(5000)
+    .describe('Most readings scored in one micro-batch; a queue this deep is scored without waiting for batchDelayMs.'),
+  threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime intra-op threads per session.'),
   rollback: z.object({
-    /** Consecutive failed runs of a newly promoted version before it is rolled back. */
-    consecutiveErrors: z.number().int().min(1).max(1000).default(3),
-    /** Runs observed before judging latency. */
-    minRuns: z.number().int().min(1).max(100_000).default(20),
-    /** Roll back when the new version's mean time per row exceeds this multiple of the previous version's. */
-    latencyFactor: z.number().min(1).max(1000).default(10),
-    /** …or when its mean time per run exceeds this (ms), whatever the previous version did. */
-    maxRunMs: z.number().positive().max(600_000).default(1000),
+    consecutiveErrors: z.number().int().min(1).max(1000).default(3)
+      .describe('Consecutive failed runs of a newly promoted version before it is rolled back.'),
+    minRuns: z.number().int().min(1).max(100_000).default(20).describe('Runs observed before judging a version\'s latency.'),
+    latencyFactor: z.number().min(1).max(1000).default(10)
+      .describe('Roll back when the new version\'s mean time per row exceeds this multiple of the previous version\'s.'),
+    maxRunMs: z.number().positive().max(600_000).default(1000)
+      .describe('…or when its mean time per run (ms) exceeds this, whatever the previous version did.'),
   }).strict().prefault({}),
 }).strict();
 

@@ -4,6 +4,8 @@
  * of readings that raised an alert are written in one transaction; alerts are then published on
  * `alerts/{asset}` (retained) so a local HMI or PLC can react with the uplink down.
  * `scoredUpTo` tells sync how far readings carry their scores, so nothing is sent before it is scored.
+ * Committed readings wait up to `batchDelayMs` to be scored together: per micro-batch costs (one run() per model,
+ * the worker hand-off, one score commit) are then shared by many readings instead of by one group commit's few.
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -12,6 +14,9 @@ import type { AlertEvent, ScoringEngine, ScoringInput } from './engine.js';
 
 export interface OpenAlert extends AlertEvent {}
 
+/** Score rows per multi-row INSERT: one statement step from JavaScript for many rows. */
+const SCORE_CHUNK = 64;
+
 export class ScoringStage {
   readonly #engine: ScoringEngine;
   readonly #outbox: Outbox;
@@ -19,13 +24,16 @@ export class ScoringStage {
   readonly #onScored: () => void;
   readonly #log: Logger;
   readonly #maxBatch: number;
+  readonly #batchDelayMs: number;
+  #timer: NodeJS.Timeout | undefined;
   #queue: ScoringInput[] = [];
   #running = false;
   #stopped = false;
   #scoredUpTo = 0;
   #idle: Promise<void> = Promise.resolve();
-  #stmts: { score: Database.Statement<unknown[]>; alert: Database.Statement<unknown[]>; priority: Database.Statement<unknown[]> } | undefined;
+  #stmts: { score: Database.Statement<unknown[]>; scoreChunk: Database.Statement<unknown[]>; alert: Database.Statement<unknown[]>; priority: Database.Statement<unknown[]> } | undefined;
   readonly #open = new Map<string, Map<string, AlertEvent>>();
+  readonly #chunkParams = new Array<unknown>(SCORE_CHUNK * 5);
   errors = 0;
 
   constructor(deps: {
@@ -35,6 +43,7 @@ export class ScoringStage {
     onScored: () => void;
     log: Logger;
     maxBatch?: number;
+    batchDelayMs?: number;
   }) {
     this.#engine = deps.engine;
     this.#outbox = deps.outbox;
@@ -42,6 +51,7 @@ export class ScoringStage {
     this.#onScored = deps.onScored;
     this.#log = deps.log;
     this.#maxBatch = deps.maxBatch ?? 5_000;
+    this.#batchDelayMs = deps.batchDelayMs ?? 0;
   }
 
   /** Readings up to this seq have their scores stored (or were committed before scoring started). */
@@ -60,6 +70,8 @@ export class ScoringStage {
     const db = this.#outbox.database;
     this.#stmts = {
       score: db.prepare('INSERT OR REPLACE INTO scores (seq, model, version, output, value) VALUES (?, ?, ?, ?, ?)'),
+      scoreChunk: db.prepare(`INSERT OR REPLACE INTO scores (seq, model, version, output, value) VALUES ${
+        new Array(SCORE_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`),
       alert: db.prepare(`INSERT OR IGNORE INTO alerts (id, asset, model, version, output, severity, state, value, threshold, ts)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       priority: db.prepare('UPDATE readings SET priority = 1 WHERE seq = ?'),
@@ -75,26 +87,40 @@ export class ScoringStage {
       let seq = e.firstSeq;
       for (const r of e.readings) this.#queue.push({ seq: seq++, ts: r.ts, asset: r.asset, sensor: r.sensor, value: r.value });
     }
-    if (!this.#running && this.#queue.length > 0) {
-      this.#running = true;
-      this.#idle = this.#drain();
+    this.#schedule();
+  }
+
+  /** Drains now when the queue is full (or no delay is set), else once batchDelayMs has passed. */
+  #schedule(): void {
+    if (this.#running || this.#stopped || this.#queue.length === 0) return;
+    if (this.#batchDelayMs > 0 && this.#queue.length < this.#maxBatch) {
+      this.#timer ??= setTimeout(() => this.#drainNow(), this.#batchDelayMs);
+      return;
     }
+    this.#drainNow();
+  }
+
+  #drainNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#running || this.#queue.length === 0) return;
+    this.#running = true;
+    this.#idle = this.#drain();
   }
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && !this.#stopped) {
-        // Take what is queued; readings committed meanwhile start a new queue. Slicing only the part being scored
-        // keeps a deep queue (a burst) linear, not quadratic.
-        const all = this.#queue;
-        this.#queue = [];
-        for (let i = 0; i < all.length && !this.#stopped; i += this.#maxBatch) {
-          await this.#scoreBatch(all.length <= this.#maxBatch ? all : all.slice(i, i + this.#maxBatch));
-        }
+      // Take what is queued; readings committed meanwhile start a new queue, scored on the next round. Slicing only
+      // the part being scored keeps a deep queue (a burst) linear, not quadratic.
+      const all = this.#queue;
+      this.#queue = [];
+      for (let i = 0; i < all.length && !this.#stopped; i += this.#maxBatch) {
+        await this.#scoreBatch(all.length <= this.#maxBatch ? all : all.slice(i, i + this.#maxBatch));
       }
     } finally {
       this.#running = false;
       this.#onScored();
+      this.#schedule();
     }
   }
 
@@ -111,7 +137,23 @@ export class ScoringStage {
         for (const r of batch) raisedAt.get(`${r.asset}\u0000${r.ts}`)?.push(r.seq);
       }
       this.#outbox.database.transaction(() => {
-        for (const sc of scores) s.score.run(sc.seq, sc.model, sc.version, sc.output, sc.value);
+        let i = 0;
+        for (; i + SCORE_CHUNK <= scores.length; i += SCORE_CHUNK) {
+          const p = this.#chunkParams;
+          for (let j = 0; j < SCORE_CHUNK; j++) {
+            const sc = scores[i + j]!;
+            p[j * 5] = sc.seq;
+            p[j * 5 + 1] = sc.model;
+            p[j * 5 + 2] = sc.version;
+            p[j * 5 + 3] = sc.output;
+            p[j * 5 + 4] = sc.value;
+          }
+          s.scoreChunk.run(p);
+        }
+        for (; i < scores.length; i++) {
+          const sc = scores[i]!;
+          s.score.run(sc.seq, sc.model, sc.version, sc.output, sc.value);
+        }
         for (const a of alerts) {
           s.alert.run(a.id, a.asset, a.model, a.version, a.output, a.severity, a.state, a.value, a.threshold, a.ts);
           // The readings of the event that raised an alert go ahead of any backlog.
@@ -143,7 +185,11 @@ export class ScoringStage {
 
   /** Finish what is queued (so stored readings get their scores) and stop. */
   async stop(): Promise<void> {
-    await this.#idle;
+    while (this.#running || this.#queue.length > 0) {
+      this.#drainNow();
+      await this.#idle;
+    }
+    clearTimeout(this.#timer);
     this.#stopped = true;
   }
 }

@@ -64,7 +64,9 @@ const { values: args } = parseArgs({
     'skip-mosquitto': { type: 'boolean', default: false },
     'skip-scoring-cost': { type: 'boolean', default: false },
     'only-scoring-cost': { type: 'boolean', default: false },
-    'scoring-messages': { type: 'string', default: '20000' },
+    'scoring-rate': { type: 'string', default: '80000' },
+    'scoring-seconds': { type: 'string', default: '10' },
+    'scoring-rounds': { type: 'string', default: '5' },
     out: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -181,18 +183,24 @@ async function startGateway(cliPath: string): Promise<GatewayProcess> {
 
 interface ScoringCost {
   scoring: 'on' | 'off';
+  round: number;
   readingsStored: number;
   cpuSeconds: number;
   cpuMicrosPerReading: number;
   readingsPerSecond: number;
 }
 
+/** Readings per C-MAPSS-shaped message of the scoring-cost run (cycle, two settings, 21 sensors). */
+const SCORING_READINGS_PER_MESSAGE = 24;
+
 /**
  * What scoring costs per stored reading, with all three default models active: C-MAPSS-shaped messages
- * (24 values) on `telemetry/engine-{client}`, so turbofan-rul and anomaly score every message, at QoS 0,
- * once with scoring on and once with SMARTMAINT_SCORING=false; gateway CPU from /proc/<pid>/stat.
+ * (24 values) on `telemetry/engine-{client}`, so turbofan-rul and anomaly score every message, at QoS 0 and at
+ * `readingsPerSecond` (the spine issue's QoS 0 target rate by default), once with scoring on and once with
+ * SMARTMAINT_SCORING=false; gateway CPU (all threads) from /proc/<pid>/stat, from the first publish until every
+ * reading is stored and scoring has finished.
  */
-async function scoringCost(cliPath: string, on: boolean, messagesPerClient: number): Promise<ScoringCost> {
+async function scoringCost(cliPath: string, on: boolean, round: number, readingsPerSecond: number, seconds: number): Promise<ScoringCost> {
   const gw = new GatewayProcess({ cliPath, extraArgs: gatewayExtraArgs ?? ['--allow-anonymous'], env: { SMARTMAINT_SCORING: on ? 'true' : 'false' } });
   live.add(gw);
   try {
@@ -200,19 +208,22 @@ async function scoringCost(cliPath: string, on: boolean, messagesPerClient: numb
     const sensors = Array.from({ length: 21 }, (_, k) => `"s${k + 1}": ${500 + k}.{i}`).join(', ');
     const payload = `{"values": {"cycle": {i}, "setting1": 0.001, "setting2": 0.0002, ${sensors}}}`;
     const clients = 4;
-    const parsed = parseBenchArgs(['-broker', `tcp://127.0.0.1:${gw.ports.mqtt}`, '-clients', String(clients), '-count', String(messagesPerClient),
-      '-qos', '0', '-topic', 'telemetry/engine-{client}', '-payload', payload, '-message-interval', '0', '-wait', '30000', '-quiet']);
+    const messagesPerClientPerSecond = readingsPerSecond / SCORING_READINGS_PER_MESSAGE / clients;
+    const count = Math.max(10, Math.round(messagesPerClientPerSecond * seconds));
+    const parsed = parseBenchArgs(['-broker', `tcp://127.0.0.1:${gw.ports.mqtt}`, '-clients', String(clients), '-count', String(count),
+      '-qos', '0', '-topic', 'telemetry/engine-{client}', '-payload', payload, '-message-interval', String(1 / messagesPerClientPerSecond),
+      '-wait', '30000', '-quiet']);
     if (parsed.help) throw new Error('unreachable');
-    const expected = clients * messagesPerClient * 24;
+    const expected = clients * count * SCORING_READINGS_PER_MESSAGE;
     const cpu0 = gw.cpuSeconds() ?? 0;
     const t0 = performance.now();
     await new MqttBench(parsed.options).run();
     const stored = await settle(() => gw.readings(), expected, 2000);
-    // Let scoring finish the last micro-batches before reading the CPU counter.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Let scoring finish the last micro-batches (batchDelayMs) before reading the CPU counter.
+    await new Promise((r) => setTimeout(r, 500));
     const cpu = (gw.cpuSeconds() ?? 0) - cpu0;
     return {
-      scoring: on ? 'on' : 'off', readingsStored: stored.count, cpuSeconds: Math.round(cpu * 100) / 100,
+      scoring: on ? 'on' : 'off', round, readingsStored: stored.count, cpuSeconds: Math.round(cpu * 100) / 100,
       cpuMicrosPerReading: Math.round((cpu / Math.max(1, stored.count)) * 1e6 * 100) / 100,
       readingsPerSecond: Math.round(stored.count / ((stored.at - t0) / 1000)),
     };
@@ -358,14 +369,23 @@ async function main(): Promise<number> {
         ratio: m && g && m.msgsPerSec > 0 ? g.msgsPerSec / m.msgsPerSec : null,
       };
     });
-    let scoring: { off: ScoringCost; on: ScoringCost; overheadPercent: number } | null = null;
+    let scoring: { readingsPerSecond: number; seconds: number; rounds: ScoringCost[]; medianOff: number; medianOn: number; overheadPercent: number } | null = null;
     if (!args['skip-scoring-cost'] && gatewayNote === null) {
-      const per = Math.max(100, Math.round(Number(args['scoring-messages']) * scale / 4));
-      progress('scoring cost: scoring off');
-      const off = await scoringCost(cliPath, false, per);
-      progress('scoring cost: scoring on (turbofan-rul, anomaly, ai4i-failure loaded)');
-      const on = await scoringCost(cliPath, true, per);
-      scoring = { off, on, overheadPercent: Math.round(((on.cpuMicrosPerReading / off.cpuMicrosPerReading) - 1) * 1000) / 10 };
+      const target = Number(args['scoring-rate']);
+      const seconds = Number(args['scoring-seconds']) * scale;
+      const scoringRounds = Math.max(1, Number(args['scoring-rounds']));
+      const costs: ScoringCost[] = [];
+      for (let round = 1; round <= scoringRounds; round++) {
+        // Alternate which goes first, so neither always runs on a warmer machine.
+        for (const on of round % 2 === 0 ? [true, false] : [false, true]) {
+          progress(`scoring cost round ${round}/${scoringRounds}: scoring ${on ? 'on (turbofan-rul, anomaly, ai4i-failure loaded)' : 'off'}`);
+          costs.push(await scoringCost(cliPath, on, round, target, seconds));
+        }
+      }
+      const medianOff = median(costs.filter((c) => c.scoring === 'off').map((c) => c.cpuMicrosPerReading));
+      const medianOn = median(costs.filter((c) => c.scoring === 'on').map((c) => c.cpuMicrosPerReading));
+      scoring = { readingsPerSecond: target, seconds, rounds: costs, medianOff, medianOn,
+        overheadPercent: Math.round(((medianOn / medianOff) - 1) * 1000) / 10 };
     }
     const rssAll = runs.map((r) => r.peakRssMb).filter((x): x is number => x !== null);
     const doc = {
@@ -390,9 +410,13 @@ async function main(): Promise<number> {
       process.stdout.write(`ingest benchmark: median of ${rounds} round(s); QoS 0 compares messages received by the Mosquitto subscriber / stored by the gateway per second, QoS 1 compares PUBACKs per second.\n`);
       process.stdout.write(`${table(rows)}\n`);
       if (scoring) {
-        process.stdout.write(`scoring cost (C-MAPSS-shaped messages, 24 readings each, QoS 0): off ${scoring.off.cpuMicrosPerReading} µs CPU/reading `
-          + `(${scoring.off.readingsPerSecond} readings/s), on ${scoring.on.cpuMicrosPerReading} µs CPU/reading (${scoring.on.readingsPerSecond} readings/s): `
+        process.stdout.write(`scoring cost (C-MAPSS-shaped messages, 24 readings each, QoS 0, ${scoring.readingsPerSecond} readings/s for ${scoring.seconds} s, `
+          + `median of ${scoring.rounds.length / 2} rounds): off ${scoring.medianOff} µs CPU/reading, on ${scoring.medianOn} µs CPU/reading: `
           + `+${scoring.overheadPercent}% (target ≤ 15%)\n`);
+        process.stdout.write(`  rounds (µs CPU/reading off / on): ${[...new Set(scoring.rounds.map((c) => c.round))].map((r) => {
+          const of = (x: 'on' | 'off') => scoring!.rounds.find((c) => c.round === r && c.scoring === x)?.cpuMicrosPerReading ?? NaN;
+          return `${of('off')} / ${of('on')}`;
+        }).join(', ')}\n`);
       }
       if (gatewayNote !== null) process.stdout.write(`gateway: ${gatewayNote}\n`);
       if (doc.gatewayRebuiltDuringRun) process.stdout.write('warning: dist/ was rebuilt during the run; gateway rounds may have measured different builds\n');

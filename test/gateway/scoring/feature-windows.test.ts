@@ -18,9 +18,23 @@ t.test('reading windows keep only what the models need', async (t) => {
   t.notOk(w.wants('other'));
   for (let i = 1; i <= 12; i++) w.push('a', 's', i, i * 2);
   w.push('a', 'other', 12, 1);
-  t.same(vec(w.vector('a', input, 12)), [22, 2, 10], 'mean of the last 3, slope per reading, count capped by retention');
-  t.same(vec(w.vector('a', input, 11)), [20, 2, 9], 'readings after the event time are not used');
+  t.same(vec(w.vector('a', input, 12)), [22, 2, 10], 'mean of the last 3, slope per reading, count of the window');
+  t.same(vec(w.vector('a', input, 11)), [20, 2, 10], 'readings after the event time are not used: the window ends at the event');
+  t.same(vec(w.vector('a', input, 5)), [8, 2, 5], 'an early event counts only what came before it');
   t.equal(w.vector('b', input, 12), 'incomplete', 'unknown asset');
+});
+
+t.test('windows stay exact while old readings are dropped in chunks', async (t) => {
+  const w = new FeatureWindows();
+  const input = { name: 'x', features: [
+    { sensor: 's', aggregation: 'mean' as const, window: { readings: 4 } },
+    { sensor: 's', aggregation: 'min' as const, window: { readings: 4 } },
+  ] };
+  w.require(input);
+  for (let i = 1; i <= 1000; i++) {
+    w.push('a', 's', i, i);
+    if (i >= 4 && i % 37 === 0) t.same(vec(w.vector('a', input, i)), [i - 1.5, i - 3], `after ${i} readings`);
+  }
 });
 
 t.test('minReadings: no vector while a window fills', async (t) => {

@@ -1,0 +1,85 @@
+/**
+ * The scoring stage's micro-batching: commits arriving within batchDelayMs are scored together (one engine call),
+ * a full queue is scored at once, sync is held back (scoredUpTo) until scores are stored, and stop() scores what
+ * is still waiting. A real outbox; the engine is a recording stand-in so the batches it receives can be counted.
+ */
+import pino from 'pino';
+import t, { type Test } from 'tap';
+import { Outbox, type OutboxEntry } from '../../../gateway/outbox/outbox.js';
+import type { ScoringEngine, ScoringInput } from '../../../gateway/scoring/engine.js';
+import { ScoringStage } from '../../../gateway/scoring/scoring-stage.js';
+import { removeDir, tempDir } from '../../helpers/gateway.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }) {
+  const dir = tempDir();
+  const outbox = new Outbox({ dataDir: dir, durability: 'process-crash', log: pino({ level: 'silent' }) });
+  outbox.open();
+  const batches: ScoringInput[][] = [];
+  const engine = {
+    score: async (batch: readonly ScoringInput[]) => {
+      batches.push([...batch]);
+      return { scores: batch.map((r) => ({ seq: r.seq, model: 'm', version: '1.0.0', output: 'y', value: r.value * 2 })), alerts: [] };
+    },
+  } as unknown as ScoringEngine;
+  let scoredCalls = 0;
+  const stage = new ScoringStage({
+    engine, outbox, publish: () => undefined, onScored: () => { scoredCalls++; }, log: pino({ level: 'silent' }), ...opts,
+  });
+  stage.start();
+  const commit = (n: number): OutboxEntry[] => {
+    const now = Date.now();
+    const entries: OutboxEntry[] = [{
+      source: 'mqtt', clientId: 'c', packetId: null, digest: null, deadLetter: null,
+      readings: Array.from({ length: n }, (_, i) => ({ ts: now, receivedAt: now, asset: 'a', sensor: `s${i}`, value: i, unit: null, quality: null })),
+    }];
+    outbox.write(entries);
+    stage.onCommitted(entries);
+    return entries;
+  };
+  const stored = () => (outbox.database.prepare('SELECT count(*) AS n FROM scores').get() as { n: number }).n;
+  t.teardown(async () => { await stage.stop(); outbox.close(); removeDir(dir); });
+  return { stage, outbox, batches, commit, stored, scored: () => scoredCalls };
+}
+
+t.test('commits within batchDelayMs are scored as one micro-batch', async (t) => {
+  const { stage, outbox, batches, commit, stored } = setup(t, { batchDelayMs: 60 });
+  commit(3);
+  commit(2);
+  commit(4);
+  t.equal(batches.length, 0, 'nothing scored before the delay');
+  t.ok(stage.scoredUpTo < outbox.stats().lastSeq, 'sync is held back while readings wait for their scores');
+  await sleep(150);
+  t.equal(batches.length, 1, 'one engine call for three commits');
+  t.equal(batches[0]!.length, 9, 'with every reading');
+  t.equal(stored(), 9, 'scores stored');
+  t.equal(stage.scoredUpTo, Number.MAX_SAFE_INTEGER, 'nothing waiting: sync is free to send everything');
+});
+
+t.test('a queue reaching maxBatch is scored without waiting', async (t) => {
+  const { batches, commit } = setup(t, { batchDelayMs: 10_000, maxBatch: 5 });
+  commit(6);
+  await sleep(30);
+  t.equal(batches.length, 2, 'scored at once, in micro-batches of at most maxBatch');
+  t.same(batches.map((b) => b.length), [5, 1]);
+});
+
+t.test('stop() scores what is still waiting', async (t) => {
+  const { stage, batches, commit, stored, scored } = setup(t, { batchDelayMs: 10_000 });
+  commit(4);
+  t.equal(batches.length, 0);
+  await stage.stop();
+  t.equal(batches.length, 1, 'the waiting readings were scored');
+  t.equal(stored(), 4, 'and their scores stored before stop() returned');
+  t.ok(scored() >= 1, 'sync was told');
+});
+
+t.test('with batchDelayMs 0 each commit is scored as it comes', async (t) => {
+  const { batches, commit } = setup(t, { batchDelayMs: 0 });
+  commit(2);
+  await sleep(20);
+  commit(3);
+  await sleep(20);
+  t.same(batches.map((b) => b.length), [2, 3]);
+});
