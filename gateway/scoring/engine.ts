@@ -115,6 +115,11 @@ export class ScoringEngine {
     this.updateStatusGauge();
   }
 
+  /** Whether any loaded model version reads this sensor; readings of other sensors need not be scored. */
+  wants(sensor: string): boolean {
+    return this.windows.wants(sensor);
+  }
+
   score(batch: readonly ScoringInput[]): Promise<{ scores: ScoreRecord[]; alerts: AlertEvent[] }> {
     const run = this.queue.then(() => this.scoreNow(batch));
     this.queue = run.catch(() => undefined);

@@ -85,7 +85,12 @@ export class ScoringStage {
     for (const e of entries) {
       if (e.readings === null || e.firstSeq === undefined || e.source === 'aggregate') continue;
       let seq = e.firstSeq;
-      for (const r of e.readings) this.#queue.push({ seq: seq++, ts: r.ts, asset: r.asset, sensor: r.sensor, value: r.value });
+      for (const r of e.readings) {
+        // Readings of sensors no loaded model reads are never scored: not queued (a C-MAPSS message carries 24
+        // values, the default models read 14).
+        if (this.#engine.wants(r.sensor)) this.#queue.push({ seq, ts: r.ts, asset: r.asset, sensor: r.sensor, value: r.value });
+        seq++;
+      }
     }
     this.#schedule();
   }
