@@ -3,7 +3,7 @@
  * vectors computed from them. Retention is the union of the loaded models' needs (it only grows while the
  * process runs, so a hot-swapped version finds the history it needs).
  */
-import { aggregate } from './aggregations.js';
+import { AGGREGATION_INDEX, aggregate, aggregateAll } from './aggregations.js';
 import type { ManifestInput } from './manifest.js';
 
 /** Bound on readings kept per (asset, sensor) for windows measured in seconds, whatever the rate. */
@@ -20,6 +20,7 @@ export class FeatureWindows {
   private readonly assets = new Map<string, Map<string, Series>>();
   private readonly keepReadings = new Map<string, number>();
   private readonly keepMs = new Map<string, number>();
+  private readonly scratch = new Float64Array(7);
 
   /** Declares what an input needs; call for every model version loaded. */
   require(input: ManifestInput): void {
@@ -89,6 +90,11 @@ export class FeatureWindows {
       return row;
     }
     const row = new Float64Array(input.features.length);
+    // Features over the same readings of one sensor (s2.mean, s2.std, s2.slope…) share one aggregateAll().
+    const all = this.scratch;
+    let allOf: Series | undefined;
+    let allFrom = -1;
+    let allTo = -1;
     for (let i = 0; i < input.features.length; i++) {
       const f = input.features[i]!;
       const s = sensors.get(f.sensor);
@@ -100,7 +106,16 @@ export class FeatureWindows {
         start = Math.max(0, end - f.window.readings);
         if (end - start === 0 && f.aggregation !== 'count') return 'incomplete';
         if (end - start < (f.minReadings ?? 1)) return 'filling';
-        row[i] = aggregate(f.aggregation, s.values, undefined, start, end);
+        if (end === start) row[i] = 0; // count of an empty window
+        else {
+          if (allOf !== s || allFrom !== start || allTo !== end) {
+            aggregateAll(s.values, start, end, all);
+            allOf = s;
+            allFrom = start;
+            allTo = end;
+          }
+          row[i] = all[AGGREGATION_INDEX[f.aggregation]]!;
+        }
       } else {
         const from = ts - f.window.seconds * 1000;
         start = end;
