@@ -14,10 +14,11 @@ import { ModelRegistry, type RegistryEvent, type VersionEntry } from './model-re
 import { scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from './scoring-config.js';
 import { ScoringMetrics } from './scoring-metrics.js';
 import { inlineSessions, workerSessions, type SessionFactory } from './ort-sessions.js';
+import { ScoringBatch, type ScoringInput } from './scoring-batch.js';
 
 export type { AlertEvent };
 
-export interface ScoringInput { seq: number; ts: number; asset: string; sensor: string; value: number }
+export { ScoringBatch, type ScoringInput } from './scoring-batch.js';
 export interface ScoreRecord { seq: number; model: string; version: string; output: string; value: number }
 
 export interface ScoringEngineDeps {
@@ -62,8 +63,8 @@ export class ScoringEngine {
   private readonly metrics: ScoringMetrics;
   private readonly windows = new FeatureWindows();
   private readonly alerts = new AlertTracker();
-  /** Scratch set of the sensors in one scoring event (reused: buildJobs runs per micro-batch, never concurrently). */
-  private readonly eventSensors = new Set<string>();
+  /** Reading indexes per asset, reused by buildJobs (which runs per micro-batch, never concurrently). */
+  private readonly assetIndexes = new Map<string, { idx: Int32Array; n: number }>();
   private readonly latestByAsset = new Map<string, Record<string, { model: string; version: string; output: string; value: number; ts: number }>>();
   private models: ModelRegistry | null = null;
   private sessions: SessionFactory | null = null;
@@ -120,13 +121,15 @@ export class ScoringEngine {
     return this.windows.wants(sensor);
   }
 
-  score(batch: readonly ScoringInput[]): Promise<{ scores: ScoreRecord[]; alerts: AlertEvent[] }> {
+  /** Scores a micro-batch (given as readings or as a ScoringBatch, which the engine only reads). */
+  score(input: readonly ScoringInput[] | ScoringBatch): Promise<{ scores: ScoreRecord[]; alerts: AlertEvent[] }> {
+    const batch = input instanceof ScoringBatch ? input : ScoringBatch.from(input);
     const run = this.queue.then(() => this.scoreNow(batch));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async scoreNow(batch: readonly ScoringInput[]): Promise<{ scores: ScoreRecord[]; alerts: AlertEvent[] }> {
+  private async scoreNow(batch: ScoringBatch): Promise<{ scores: ScoreRecord[]; alerts: AlertEvent[] }> {
     const scores: ScoreRecord[] = [];
     const alerts: AlertEvent[] = [];
     const models = this.models;
@@ -173,42 +176,58 @@ export class ScoringEngine {
   }
 
   /** Updates the windows reading by reading and collects one feature row per (model version, asset, ts) event. */
-  private buildJobs(batch: readonly ScoringInput[], versions: VersionEntry[]): Job[] {
-    const perAsset = new Map<string, ScoringInput[]>();
-    for (const r of batch) {
-      const reason = typeof r?.asset !== 'string' || r.asset === '' ? 'asset'
-        : typeof r.sensor !== 'string' || r.sensor === '' ? 'sensor'
-          : typeof r.ts !== 'number' || !Number.isFinite(r.ts) ? 'ts'
-            : typeof r.value !== 'number' || !Number.isFinite(r.value) ? 'value' : null;
+  private buildJobs(batch: ScoringBatch, versions: VersionEntry[]): Job[] {
+    // Reading indexes per asset, in reused buffers: consecutive readings mostly share an asset (one message), so the
+    // map is asked once per run of them. Nothing here allocates per reading (see scoring-batch.ts for why).
+    const perAsset = this.assetIndexes;
+    for (const list of perAsset.values()) list.n = 0;
+    let lastAsset: unknown;
+    let list: { idx: Int32Array; n: number } | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const asset = batch.asset[i];
+      const sensor = batch.sensor[i];
+      const reason = typeof asset !== 'string' || asset === '' ? 'asset'
+        : typeof sensor !== 'string' || sensor === '' ? 'sensor'
+          : !Number.isFinite(batch.ts[i]) ? 'ts'
+            : !Number.isFinite(batch.value[i]) ? 'value' : null;
       if (reason) {
         this.metrics.badReadings.inc({ reason });
         continue;
       }
-      const list = perAsset.get(r.asset);
-      if (list) list.push(r);
-      else perAsset.set(r.asset, [r]);
+      if (asset !== lastAsset || !list) {
+        list = perAsset.get(asset as string);
+        if (!list) perAsset.set(asset as string, (list = { idx: new Int32Array(64), n: 0 }));
+        lastAsset = asset;
+      }
+      if (list.n === list.idx.length) {
+        const grown = new Int32Array(list.idx.length * 2);
+        grown.set(list.idx);
+        list.idx = grown;
+      }
+      list.idx[list.n++] = i;
     }
     const jobs = new Map<VersionEntry, Job>();
-    const inEvent = this.eventSensors;
-    for (const [asset, readings] of perAsset) {
+    for (const [asset, { idx: readings, n }] of perAsset) {
+      if (n === 0) {
+        perAsset.delete(asset); // not in this batch: its buffer goes, so thousands of assets do not pin memory
+        continue;
+      }
       const applicable = versions.filter((v) => v.loaded && v.matches(asset));
       let i = 0;
-      while (i < readings.length) {
-        const ts = readings[i]!.ts;
-        inEvent.clear();
-        let seq = readings[i]!.seq;
+      while (i < n) {
+        const ts = batch.ts[readings[i]!]!;
+        let seq = batch.seq[readings[i]!]!;
         let j = i;
         // one scoring event: consecutive readings of the asset with the same ts (one multi-sensor message)
-        while (j < readings.length && readings[j]!.ts === ts) {
-          const r = readings[j]!;
-          this.windows.push(asset, r.sensor, r.ts, r.value);
-          inEvent.add(r.sensor);
-          seq = r.seq;
+        while (j < n && batch.ts[readings[j]!] === ts) {
+          const k = readings[j]!;
+          this.windows.push(asset, batch.sensor[k] as string, ts, batch.value[k]!);
+          seq = batch.seq[k]!;
           j++;
         }
         for (const v of applicable) {
           let touches = false;
-          for (const s of v.sensors) if (inEvent.has(s)) { touches = true; break; }
+          for (let e = i; e < j && !touches; e++) touches = v.sensors.has(batch.sensor[readings[e]!] as string);
           if (!touches) continue;
           const row = this.windows.vector(asset, v.loaded!.manifest.input, ts);
           if (row === 'filling') continue; // a stream warming up is not bad data

@@ -10,7 +10,8 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
-import type { AlertEvent, ScoringEngine, ScoringInput } from './engine.js';
+import type { AlertEvent, ScoringEngine } from './engine.js';
+import { ScoringBatch } from './scoring-batch.js';
 
 export interface OpenAlert extends AlertEvent {}
 
@@ -26,7 +27,12 @@ export class ScoringStage {
   readonly #maxBatch: number;
   readonly #batchDelayMs: number;
   #timer: NodeJS.Timeout | undefined;
-  #queue: ScoringInput[] = [];
+  // Two batches in turn: one fills from commits while the other is being scored.
+  #queue = new ScoringBatch();
+  #spare = new ScoringBatch();
+  /** Seqs of every reading committed into the queue (scored or not): what scoring covers once it is done. */
+  #spanFrom = Number.POSITIVE_INFINITY;
+  #spanTo = 0;
   #running = false;
   #stopped = false;
   #scoredUpTo = 0;
@@ -74,7 +80,8 @@ export class ScoringStage {
         new Array(SCORE_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`),
       alert: db.prepare(`INSERT OR IGNORE INTO alerts (id, asset, model, version, output, severity, state, value, threshold, ts)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      priority: db.prepare('UPDATE readings SET priority = 1 WHERE seq = ?'),
+      // Every reading of the event (the message), including sensors no model reads, within the scored span.
+      priority: db.prepare('UPDATE readings SET priority = 1 WHERE seq BETWEEN ? AND ? AND asset = ? AND ts = ?'),
     };
     this.#scoredUpTo = this.#outbox.stats().lastSeq;
   }
@@ -82,15 +89,23 @@ export class ScoringStage {
   /** Commit listener: queue the committed readings for scoring. */
   onCommitted(entries: readonly OutboxEntry[]): void {
     if (this.#stopped || !this.#stmts) return;
+    const q = this.#queue;
     for (const e of entries) {
-      if (e.readings === null || e.firstSeq === undefined || e.source === 'aggregate') continue;
+      if (e.readings === null || e.firstSeq === undefined || e.source === 'aggregate' || e.readings.length === 0) continue;
       let seq = e.firstSeq;
+      this.#spanFrom = Math.min(this.#spanFrom, seq);
+      this.#spanTo = Math.max(this.#spanTo, seq + e.readings.length - 1);
       for (const r of e.readings) {
         // Readings of sensors no loaded model reads are never scored: not queued (a C-MAPSS message carries 24
         // values, the default models read 14).
-        if (this.#engine.wants(r.sensor)) this.#queue.push({ seq, ts: r.ts, asset: r.asset, sensor: r.sensor, value: r.value });
+        if (this.#engine.wants(r.sensor)) q.push(seq, r.ts, r.asset, r.sensor, r.value);
         seq++;
       }
+    }
+    if (q.length === 0 && !this.#running) {
+      // nothing to score: the span is covered already
+      this.#scoredUpTo = Math.max(this.#scoredUpTo, this.#spanTo);
+      this.#spanFrom = Number.POSITIVE_INFINITY;
     }
     this.#schedule();
   }
@@ -114,33 +129,38 @@ export class ScoringStage {
   }
 
   async #drain(): Promise<void> {
+    // Take what is queued; readings committed meanwhile fill the other batch, scored on the next round.
+    const all = this.#queue;
+    const from = this.#spanFrom;
+    const to = this.#spanTo;
+    this.#queue = this.#spare;
+    this.#spanFrom = Number.POSITIVE_INFINITY;
     try {
-      // Take what is queued; readings committed meanwhile start a new queue, scored on the next round. Slicing only
-      // the part being scored keeps a deep queue (a burst) linear, not quadratic.
-      const all = this.#queue;
-      this.#queue = [];
       for (let i = 0; i < all.length && !this.#stopped; i += this.#maxBatch) {
-        await this.#scoreBatch(all.length <= this.#maxBatch ? all : all.slice(i, i + this.#maxBatch));
+        const part = all.length <= this.#maxBatch ? all : all.slice(i, i + this.#maxBatch);
+        const lastPart = i + this.#maxBatch >= all.length;
+        await this.#scoreBatch(part, from, lastPart ? to : part.seq[part.length - 1]!);
       }
     } finally {
+      all.clear();
+      this.#spare = all;
+      if (this.#queue.length === 0 && this.#spanFrom !== Number.POSITIVE_INFINITY) {
+        // only readings no model reads arrived meanwhile: covered as they are
+        this.#scoredUpTo = Math.max(this.#scoredUpTo, this.#spanTo);
+        this.#spanFrom = Number.POSITIVE_INFINITY;
+      }
       this.#running = false;
       this.#onScored();
       this.#schedule();
     }
   }
 
-  async #scoreBatch(batch: ScoringInput[]): Promise<void> {
-    const last = batch[batch.length - 1]!.seq;
+  /** Scores one micro-batch; `from`..`last` is the span of committed seqs it covers (sensors no model reads too). */
+  async #scoreBatch(batch: ScoringBatch, from: number, last: number): Promise<void> {
     try {
       const { scores, alerts } = await this.#engine.score(batch);
       if (this.#stopped || !this.#outbox.isOpen) return;
       const s = this.#stmts!;
-      // asset\0ts → seqs of that event, only for events that raised an alert (rare: built only then).
-      const raisedAt = new Map<string, number[]>();
-      for (const a of alerts) if (a.state === 'raised') raisedAt.set(`${a.asset}\u0000${a.ts}`, []);
-      if (raisedAt.size > 0) {
-        for (const r of batch) raisedAt.get(`${r.asset}\u0000${r.ts}`)?.push(r.seq);
-      }
       this.#outbox.database.transaction(() => {
         let i = 0;
         for (; i + SCORE_CHUNK <= scores.length; i += SCORE_CHUNK) {
@@ -162,13 +182,13 @@ export class ScoringStage {
         for (const a of alerts) {
           s.alert.run(a.id, a.asset, a.model, a.version, a.output, a.severity, a.state, a.value, a.threshold, a.ts);
           // The readings of the event that raised an alert go ahead of any backlog.
-          if (a.state === 'raised') for (const seq of raisedAt.get(`${a.asset}\u0000${a.ts}`) ?? []) s.priority.run(seq);
+          if (a.state === 'raised') s.priority.run(from, last, a.asset, a.ts);
         }
       })();
       for (const a of alerts) this.#announce(a);
     } catch (err) {
       this.errors++;
-      this.#log.error({ err, firstSeq: batch[0]!.seq, lastSeq: last }, 'scoring a batch failed; readings stay stored without scores');
+      this.#log.error({ err, firstSeq: from, lastSeq: last }, 'scoring a batch failed; readings stay stored without scores');
     } finally {
       this.#scoredUpTo = Math.max(this.#scoredUpTo, last);
     }

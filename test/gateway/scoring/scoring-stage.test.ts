@@ -7,21 +7,26 @@ import pino from 'pino';
 import t, { type Test } from 'tap';
 import { Outbox, type OutboxEntry } from '../../../gateway/outbox/outbox.js';
 import type { ScoringEngine, ScoringInput } from '../../../gateway/scoring/engine.js';
+import type { ScoringBatch } from '../../../gateway/scoring/scoring-batch.js';
 import { ScoringStage } from '../../../gateway/scoring/scoring-stage.js';
 import { removeDir, tempDir } from '../../helpers/gateway.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }) {
+function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }, raise = false) {
   const dir = tempDir();
   const outbox = new Outbox({ dataDir: dir, durability: 'process-crash', log: pino({ level: 'silent' }) });
   outbox.open();
   const batches: ScoringInput[][] = [];
   const engine = {
     wants: (sensor: string) => sensor !== 's1',
-    score: async (batch: readonly ScoringInput[]) => {
-      batches.push([...batch]);
-      return { scores: batch.map((r) => ({ seq: r.seq, model: 'm', version: '1.0.0', output: 'y', value: r.value * 2 })), alerts: [] };
+    score: async (given: ScoringBatch) => {
+      const batch = given.toArray();
+      batches.push(batch);
+      const first = batch[0]!;
+      const alerts = raise ? [{ id: `a/m/y/warning/${first.ts}`, asset: first.asset, model: 'm', version: '1.0.0', output: 'y',
+        severity: 'warning', state: 'raised' as const, value: 9, threshold: 5, ts: first.ts }] : [];
+      return { scores: batch.map((r) => ({ seq: r.seq, model: 'm', version: '1.0.0', output: 'y', value: r.value * 2 })), alerts };
     },
   } as unknown as ScoringEngine;
   let scoredCalls = 0;
@@ -84,4 +89,23 @@ t.test('with batchDelayMs 0 each commit is scored as it comes', async (t) => {
   commit(4);
   await sleep(20);
   t.same(batches.map((b) => b.length), [1, 3]);
+});
+
+t.test('an alert puts every reading of its event ahead, sensors no model reads included', async (t) => {
+  const { stage, outbox, commit } = setup(t, { batchDelayMs: 0 }, true);
+  commit(4);
+  await sleep(30);
+  const rows = outbox.database.prepare('SELECT sensor, priority FROM readings ORDER BY seq').all() as Array<{ sensor: string; priority: number }>;
+  t.same(rows, [{ sensor: 's0', priority: 1 }, { sensor: 's1', priority: 1 }, { sensor: 's2', priority: 1 }, { sensor: 's3', priority: 1 }]);
+  t.equal(stage.scoredUpTo, Number.MAX_SAFE_INTEGER);
+});
+
+t.test('a commit of readings no model reads does not hold sync back', async (t) => {
+  const { stage, outbox } = setup(t, { batchDelayMs: 10_000 });
+  const now = Date.now();
+  const entries: OutboxEntry[] = [{ source: 'mqtt', clientId: 'c', packetId: null, digest: null, deadLetter: null,
+    readings: [{ ts: now, receivedAt: now, asset: 'a', sensor: 's1', value: 1, unit: null, quality: null }] }];
+  outbox.write(entries);
+  stage.onCommitted(entries);
+  t.equal(stage.scoredUpTo, Number.MAX_SAFE_INTEGER, 'nothing waits to be scored');
 });
