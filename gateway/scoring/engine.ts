@@ -63,8 +63,6 @@ export class ScoringEngine {
   private readonly metrics: ScoringMetrics;
   private readonly windows = new FeatureWindows();
   private readonly alerts = new AlertTracker();
-  /** Reading indexes per asset, reused by buildJobs (which runs per micro-batch, never concurrently). */
-  private readonly assetIndexes = new Map<string, { idx: Int32Array; n: number }>();
   private readonly latestByAsset = new Map<string, Record<string, { model: string; version: string; output: string; value: number; ts: number }>>();
   private models: ModelRegistry | null = null;
   private sessions: SessionFactory | null = null;
@@ -177,12 +175,11 @@ export class ScoringEngine {
 
   /** Updates the windows reading by reading and collects one feature row per (model version, asset, ts) event. */
   private buildJobs(batch: ScoringBatch, versions: VersionEntry[]): Job[] {
-    // Reading indexes per asset, in reused buffers: consecutive readings mostly share an asset (one message), so the
-    // map is asked once per run of them. Nothing here allocates per reading (see scoring-batch.ts for why).
-    const perAsset = this.assetIndexes;
-    for (const list of perAsset.values()) list.n = 0;
+    // Reading indexes per asset; consecutive readings mostly share an asset (one message), so the map is asked once
+    // per run of them.
+    const perAsset = new Map<string, number[]>();
     let lastAsset: unknown;
-    let list: { idx: Int32Array; n: number } | undefined;
+    let list: number[] | undefined;
     for (let i = 0; i < batch.length; i++) {
       const asset = batch.asset[i];
       const sensor = batch.sensor[i];
@@ -196,22 +193,14 @@ export class ScoringEngine {
       }
       if (asset !== lastAsset || !list) {
         list = perAsset.get(asset as string);
-        if (!list) perAsset.set(asset as string, (list = { idx: new Int32Array(64), n: 0 }));
+        if (!list) perAsset.set(asset as string, (list = []));
         lastAsset = asset;
       }
-      if (list.n === list.idx.length) {
-        const grown = new Int32Array(list.idx.length * 2);
-        grown.set(list.idx);
-        list.idx = grown;
-      }
-      list.idx[list.n++] = i;
+      list.push(i);
     }
     const jobs = new Map<VersionEntry, Job>();
-    for (const [asset, { idx: readings, n }] of perAsset) {
-      if (n === 0) {
-        perAsset.delete(asset); // not in this batch: its buffer goes, so thousands of assets do not pin memory
-        continue;
-      }
+    for (const [asset, readings] of perAsset) {
+      const n = readings.length;
       const applicable = versions.filter((v) => v.loaded && v.matches(asset));
       let i = 0;
       while (i < n) {

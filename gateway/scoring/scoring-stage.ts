@@ -48,16 +48,17 @@ export class ScoringStage {
     publish: (topic: string, payload: string) => void;
     onScored: () => void;
     log: Logger;
-    maxBatch?: number;
-    batchDelayMs?: number;
+    /** scoring.maxBatch and scoring.batchDelayMs of the gateway config. */
+    maxBatch: number;
+    batchDelayMs: number;
   }) {
     this.#engine = deps.engine;
     this.#outbox = deps.outbox;
     this.#publish = deps.publish;
     this.#onScored = deps.onScored;
     this.#log = deps.log;
-    this.#maxBatch = deps.maxBatch ?? 5_000;
-    this.#batchDelayMs = deps.batchDelayMs ?? 0;
+    this.#maxBatch = deps.maxBatch;
+    this.#batchDelayMs = deps.batchDelayMs;
   }
 
   /** Readings up to this seq have their scores stored (or were committed before scoring started). */
@@ -102,12 +103,15 @@ export class ScoringStage {
         seq++;
       }
     }
-    if (q.length === 0 && !this.#running) {
-      // nothing to score: the span is covered already
-      this.#scoredUpTo = Math.max(this.#scoredUpTo, this.#spanTo);
-      this.#spanFrom = Number.POSITIVE_INFINITY;
-    }
+    if (!this.#running) this.#coverUnscoredSpan();
     this.#schedule();
+  }
+
+  /** A span whose readings are all of sensors no model reads needs no scoring: it counts as scored as it is. */
+  #coverUnscoredSpan(): void {
+    if (this.#queue.length > 0 || this.#spanFrom === Number.POSITIVE_INFINITY) return;
+    this.#scoredUpTo = Math.max(this.#scoredUpTo, this.#spanTo);
+    this.#spanFrom = Number.POSITIVE_INFINITY;
   }
 
   /** Drains now when the queue is full (or no delay is set), else once batchDelayMs has passed. */
@@ -144,11 +148,7 @@ export class ScoringStage {
     } finally {
       all.clear();
       this.#spare = all;
-      if (this.#queue.length === 0 && this.#spanFrom !== Number.POSITIVE_INFINITY) {
-        // only readings no model reads arrived meanwhile: covered as they are
-        this.#scoredUpTo = Math.max(this.#scoredUpTo, this.#spanTo);
-        this.#spanFrom = Number.POSITIVE_INFINITY;
-      }
+      this.#coverUnscoredSpan();
       this.#running = false;
       this.#onScored();
       this.#schedule();

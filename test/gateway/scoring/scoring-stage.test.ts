@@ -31,7 +31,7 @@ function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }, raise
   } as unknown as ScoringEngine;
   let scoredCalls = 0;
   const stage = new ScoringStage({
-    engine, outbox, publish: () => undefined, onScored: () => { scoredCalls++; }, log: pino({ level: 'silent' }), ...opts,
+    engine, outbox, publish: () => undefined, onScored: () => { scoredCalls++; }, log: pino({ level: 'silent' }), maxBatch: 5000, ...opts,
   });
   stage.start();
   const commit = (n: number): OutboxEntry[] => {
