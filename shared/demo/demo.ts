@@ -142,15 +142,7 @@ export class Demo {
   }
 
   async stop(): Promise<void> {
-    const replay = this.#replay;
-    this.#replay = undefined;
-    if (replay) {
-      replay.abort.abort();
-      await replay.done;
-    }
-    const gateway = this.gateway;
-    this.gateway = undefined;
-    await gateway?.stop();
+    await this.stopGateway();
     const cloud = this.cloud;
     this.cloud = undefined;
     await cloud?.stop();

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import type { Test } from 'tap';
+import { openBrowser, type BrowserSession } from './browser.js';
 import { Demo, DEMO_DEFAULTS, type DemoOptions } from '../../shared/demo/demo.js';
 
 export async function startDemo(overrides: Partial<DemoOptions> = {}): Promise<{ demo: Demo; cleanup: () => Promise<void> }> {
@@ -23,4 +25,15 @@ export async function startDemo(overrides: Partial<DemoOptions> = {}): Promise<{
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A demo and a Chromium session on it, both stopped when `t` ends. */
+export async function demoInBrowser(t: Test, overrides: Partial<DemoOptions> = {}): Promise<{ demo: Demo } & BrowserSession> {
+  const { demo, cleanup } = await startDemo(overrides);
+  const browser = await openBrowser();
+  t.teardown(async () => {
+    await browser.close();
+    await cleanup();
+  });
+  return { ...browser, demo };
 }

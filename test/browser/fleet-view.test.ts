@@ -4,20 +4,14 @@
  * (fleet thresholds made small for the test: stale after 1.5 s, offline after 3 s without a heartbeat).
  */
 import t from 'tap';
-import { hasChromium, NO_CHROMIUM, openBrowser, screenshot } from './browser.js';
-import { startDemo } from './demo-fixture.js';
+import { hasChromium, NO_CHROMIUM, screenshot } from './browser.js';
+import { demoInBrowser } from './demo-fixture.js';
 
 if (!hasChromium()) {
   t.plan(0, NO_CHROMIUM);
 } else {
   t.test('fleet view: healthy, gateway page, then offline', async (t) => {
-    const { demo, cleanup } = await startDemo({ rate: 20, fleet: { staleAfterMs: 1_500, offlineAfterMs: 3_000 } });
-    const browser = await openBrowser();
-    t.teardown(async () => {
-      await browser.close();
-      await cleanup();
-    });
-    const { page, errors } = browser;
+    const { demo, page, errors } = await demoInBrowser(t, { rate: 20, fleet: { staleAfterMs: 1_500, offlineAfterMs: 3_000 } });
     const row = '#gateways tr[data-gateway="demo-gateway"]';
 
     await page.goto(demo.urls!.fleetLogin);
@@ -44,13 +38,7 @@ if (!hasChromium()) {
   });
 
   t.test('a wrong operator key brings back the login form', async (t) => {
-    const { demo, cleanup } = await startDemo({ rate: 0 });
-    const browser = await openBrowser();
-    t.teardown(async () => {
-      await browser.close();
-      await cleanup();
-    });
-    const { page } = browser;
+    const { demo, page } = await demoInBrowser(t, { rate: 0 });
     await page.goto(demo.urls!.fleetView);
     await page.waitForSelector('#login:not([hidden])');
     await page.fill('#login-form input[name=key]', `smk_000000000000_${'A'.repeat(43)}`);

@@ -5,20 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { hasChromium, NO_CHROMIUM, openBrowser, screenshot } from './browser.js';
-import { startDemo } from './demo-fixture.js';
+import { hasChromium, NO_CHROMIUM, screenshot } from './browser.js';
+import { demoInBrowser } from './demo-fixture.js';
 
 if (!hasChromium()) {
   t.plan(0, NO_CHROMIUM);
 } else {
   t.test('live page: values change, an alert fires, CSV export of a range', async (t) => {
-    const { demo, cleanup } = await startDemo();
-    const browser = await openBrowser();
-    t.teardown(async () => {
-      await browser.close();
-      await cleanup();
-    });
-    const { page, errors } = browser;
+    const { demo, page, errors } = await demoInBrowser(t);
     await page.goto(demo.urls!.statusPage);
     await page.waitForSelector('#live.live');
     t.equal(await page.textContent('#gateway-id'), 'demo-gateway', 'the page names the gateway');
@@ -75,13 +69,7 @@ if (!hasChromium()) {
   });
 
   t.test('uplink reads "API key rejected" when the cloud refuses the key', async (t) => {
-    const { demo, cleanup } = await startDemo({ rate: 8, gatewayApiKey: `smk_000000000000_${'A'.repeat(43)}` });
-    const browser = await openBrowser();
-    t.teardown(async () => {
-      await browser.close();
-      await cleanup();
-    });
-    const { page, errors } = browser;
+    const { demo, page, errors } = await demoInBrowser(t, { rate: 8, gatewayApiKey: `smk_000000000000_${'A'.repeat(43)}` });
     await page.goto(demo.urls!.statusPage);
     await page.waitForFunction(() => (globalThis as any).document.querySelector('#uplink')?.textContent === 'API key rejected');
     t.equal(await page.getAttribute('#uplink', 'class'), 'big state-key-rejected', 'shown as a fault');

@@ -1,17 +1,8 @@
 /** Test helpers for device identities: provisioning through the real `smartmaint devices` CLI, in process. */
-import { Readable, Writable } from 'node:stream';
-import { runCli, type CliIo } from '../../shared/cli.js';
+import { runCliCaptured } from './cli.js';
 
-export async function devicesCli(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) => new Writable({ write(chunk, _enc, cb) { append(String(chunk)); cb(); } });
-  const io: CliIo & { stdin?: NodeJS.ReadableStream } = {
-    stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env: {},
-    ...(stdin === undefined ? {} : { stdin: Readable.from([Buffer.from(stdin)]) }),
-  };
-  const code = await runCli(['devices', ...argv], io);
-  return { code, stdout, stderr };
+export function devicesCli(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCliCaptured(['devices', ...argv], stdin);
 }
 
 /** `devices add <id> --data-dir <dir> --allow ...`; returns the secret from the last line of stdout. */

@@ -1,21 +1,8 @@
-import { Readable, Writable } from 'node:stream';
 import t from 'tap';
 import { DeviceStore } from '../../../gateway/devices/device-store.js';
 import { verifyPassword, sha256Hex } from '../../../gateway/devices/secrets.js';
-import { runCli, type CliIo } from '../../../shared/cli.js';
+import { runCliCaptured as run } from '../../helpers/cli.js';
 import { removeDir, tempDir } from '../../helpers/gateway.js';
-
-async function run(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) => new Writable({ write(chunk, _enc, cb) { append(String(chunk)); cb(); } });
-  const io: CliIo & { stdin?: NodeJS.ReadableStream } = {
-    stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)), env: {},
-    ...(stdin === undefined ? {} : { stdin: Readable.from([Buffer.from(stdin)]) }),
-  };
-  const code = await runCli(argv, io);
-  return { code, stdout, stderr };
-}
 
 t.test('devices add | list | passwd | remove', async (t) => {
   const dir = tempDir();
