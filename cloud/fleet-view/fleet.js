@@ -8,26 +8,8 @@
   var timer = null;
   var chosen = {}; // asset -> sensor
 
-  function $(s) { return document.querySelector(s); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-  function ago(ms) {
-    var s = Math.max(0, Math.round(ms / 1000));
-    if (s < 90) return s + ' s';
-    var m = Math.round(s / 60);
-    if (m < 90) return m + ' min';
-    var h = Math.floor(m / 60);
-    return h < 48 ? h + ' h ' + (m % 60) + ' min' : Math.floor(h / 24) + ' d';
-  }
-  function fmt(v) {
-    if (typeof v !== 'number' || !isFinite(v)) return '–';
-    var a = Math.abs(v);
-    return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
-  }
+  var ui = window.SmartMaintUI;
+  var $ = ui.$, el = ui.el, ago = ui.ago, fmt = ui.fmt;
   function statusOf(g) { return g.authFailing ? 'auth-failing' : g.status; }
 
   function api(path) {

@@ -17,6 +17,7 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 # The fleet view's static files are read from the source tree, next to package.json.
 COPY --from=build /app/cloud/fleet-view cloud/fleet-view
+COPY --from=build /app/shared/web shared/web
 RUN useradd --system --uid 10001 --home-dir /var/lib/smartmaint --shell /usr/sbin/nologin smartmaint \
   && mkdir -p /var/lib/smartmaint/cloud && chown -R smartmaint:smartmaint /var/lib/smartmaint
 USER smartmaint

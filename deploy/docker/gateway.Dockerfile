@@ -20,6 +20,7 @@ COPY --from=build /app/dist dist
 COPY --from=build /app/models models
 # The status page's static files are read from the source tree, next to package.json.
 COPY --from=build /app/gateway/status/page gateway/status/page
+COPY --from=build /app/shared/web shared/web
 RUN useradd --system --uid 10001 --home-dir /var/lib/smartmaint --shell /usr/sbin/nologin smartmaint \
   && mkdir -p /var/lib/smartmaint/gateway && chown -R smartmaint:smartmaint /var/lib/smartmaint
 USER smartmaint

@@ -1,16 +1,16 @@
 /**
- * The technician's status page and its data: `/` (the page and its two static files, served from
+ * The technician's status page and its data: `/` (the page and its static files, served from
  * gateway/status/page — no CDN, works offline), GET /api/v1/status/stream (Server-Sent Events, one snapshot a
  * second), GET /api/v1/status/snapshot, GET /api/v1/status/history?asset= (chart window) and
  * GET /api/v1/export?asset=&from=&to=&format=csv|ndjson (streamed download). With a technician password
  * configured, every one of these asks for HTTP Basic credentials.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { serveStaticFiles, UI_SCRIPT } from '../../../shared/static-files.js';
 import { projectRoot } from '../../../shared/version.js';
 import type { StoredReading } from '../../outbox/outbox.js';
 import type { StatusPage } from '../../status/status-page.js';
@@ -25,13 +25,13 @@ export const STATUS_PATHS = {
   export: '/api/v1/export',
 } as const;
 
-const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/status/status.js': { file: 'status.js', type: 'text/javascript; charset=utf-8' },
-  '/status/status.css': { file: 'status.css', type: 'text/css; charset=utf-8' },
-};
+const STATIC = [
+  { path: '/', file: 'index.html', type: 'text/html; charset=utf-8' },
+  { path: '/status/status.js', file: 'status.js', type: 'text/javascript; charset=utf-8' },
+  { path: '/status/status.css', file: 'status.css', type: 'text/css; charset=utf-8' },
+];
 
-/** The page runs only its own script and talks only to this gateway. */
+/** The page runs only its own scripts and talks only to this gateway. */
 const PAGE_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
@@ -57,7 +57,6 @@ export function pageDir(): string {
 
 export function registerStatusPageRoutes(app: FastifyInstance, page: StatusPage): void {
   const dir = pageDir();
-  const files = new Map(Object.entries(STATIC).map(([path, f]) => [path, { body: readFileSync(join(dir, f.file)), type: f.type }]));
   const guard = page.password
     ? async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
       if (await page.password!.check(req.headers.authorization)) return;
@@ -67,9 +66,7 @@ export function registerStatusPageRoutes(app: FastifyInstance, page: StatusPage)
     : undefined;
   const opts = guard ? { onRequest: guard } : {};
 
-  for (const [path, file] of files) {
-    app.get(path, opts, async (_req, reply) => reply.headers(PAGE_HEADERS).type(file.type).send(file.body));
-  }
+  serveStaticFiles(app, [...STATIC.map((f) => ({ ...f, file: join(dir, f.file) })), UI_SCRIPT], PAGE_HEADERS, opts);
 
   app.get(STATUS_PATHS.snapshot, opts, async () => page.snapshot());
 

@@ -9,27 +9,9 @@
   var chosenSensor = {}; // asset -> sensor shown in its chart
   var last = null;
 
-  function $(sel, root) { return (root || document).querySelector(sel); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-  function ago(ms) {
-    var s = Math.max(0, Math.round(ms / 1000));
-    if (s < 90) return s + ' s';
-    var m = Math.round(s / 60);
-    if (m < 90) return m + ' min';
-    var h = Math.floor(m / 60);
-    return h < 48 ? h + ' h ' + (m % 60) + ' min' : Math.floor(h / 24) + ' d ' + (h % 24) + ' h';
-  }
+  var ui = window.SmartMaintUI;
+  var $ = ui.$, el = ui.el, ago = ui.ago, fmt = ui.fmt;
   function when(ts, now) { return ts ? new Date(ts).toLocaleTimeString() + ' (' + ago(now - ts) + ' ago)' : '–'; }
-  function fmt(v) {
-    if (typeof v !== 'number' || !isFinite(v)) return '–';
-    var a = Math.abs(v);
-    return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
-  }
   function bytes(n) {
     if (n === null || n === undefined) return '–';
     var u = ['B', 'KB', 'MB', 'GB', 'TB'], i = 0;

@@ -49,7 +49,7 @@ t.test('page, snapshot, stream and export', async (t) => {
   t.match(page.headers['content-type'], /text\/html/);
   t.match(page.headers['content-security-policy'], /script-src 'self'/, 'only the gateway\'s own script runs');
   t.notMatch(page.text, /https?:\/\//, 'no external URL in the page');
-  for (const f of ['/status/status.js', '/status/status.css']) t.equal((await get(port, f)).status, 200, f);
+  for (const f of ['/status/status.js', '/status/status.css', '/ui/ui.js']) t.equal((await get(port, f)).status, 200, f);
 
   const device = await connect(gateway.mqttPort, { clientId: 'plc-7' });
   const t0 = Date.now() - 10_000;
