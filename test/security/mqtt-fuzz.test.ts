@@ -15,25 +15,15 @@ import mqttPacket, { type Packet } from 'mqtt-packet';
 import { request } from 'undici';
 import { crashPattern, envCount, rssBytes } from '../helpers/child-stats.js';
 import { removeDir, spawnGateway, tempDir } from '../helpers/gateway.js';
+import { createRng } from '../../models/train/rng.js';
 
 const TOTAL = envCount('SMARTMAINT_FUZZ_PACKETS', 100_000);
 const PER_CONNECTION = 50;
 const CONCURRENCY = 32;
 const SEED = envCount('SMARTMAINT_FUZZ_SEED', Date.now() % 1_000_000_007);
 
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const rnd = prng(SEED);
+const rnd = createRng(SEED);
 const int = (n: number): number => Math.floor(rnd() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
 const topics = ['telemetry/pump-1/temp', 'telemetry/pump-2', 'alerts/pump-1', '$SYS/broker', 'a/+/b', '#', 'x'.repeat(300), '', '/', 'telemetry/é/ü'];
