@@ -57,11 +57,17 @@ export class DeviceStore {
   readonly #db: Database.Database;
   readonly #all: Database.Statement<[], Row>;
   readonly #get: Database.Statement<[string], Row>;
+  readonly #insert: Database.Statement<[string, SecretScheme, string, string, number, number]>;
+  readonly #setCredential: Database.Statement<[SecretScheme, string, number, string]>;
+  readonly #remove: Database.Statement<[string]>;
 
   private constructor(db: Database.Database) {
     this.#db = db;
     this.#all = db.prepare('SELECT id, scheme, hash, allow, created_at, updated_at FROM devices ORDER BY id');
     this.#get = db.prepare('SELECT id, scheme, hash, allow, created_at, updated_at FROM devices WHERE id = ?');
+    this.#insert = db.prepare('INSERT INTO devices (id, scheme, hash, allow, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#setCredential = db.prepare('UPDATE devices SET scheme = ?, hash = ?, updated_at = ? WHERE id = ?');
+    this.#remove = db.prepare('DELETE FROM devices WHERE id = ?');
   }
 
   static open(dataDir: string): DeviceStore {
@@ -99,8 +105,7 @@ export class DeviceStore {
 
   add(id: string, scheme: SecretScheme, hash: string, allow: readonly string[], now: number): void {
     try {
-      this.#db.prepare('INSERT INTO devices (id, scheme, hash, allow, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, scheme, hash, JSON.stringify(allow), now, now);
+      this.#insert.run(id, scheme, hash, JSON.stringify(allow), now, now);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new DeviceExistsError(id);
       throw err;
@@ -108,12 +113,12 @@ export class DeviceStore {
   }
 
   setCredential(id: string, scheme: SecretScheme, hash: string, now: number): void {
-    const r = this.#db.prepare('UPDATE devices SET scheme = ?, hash = ?, updated_at = ? WHERE id = ?').run(scheme, hash, now, id);
+    const r = this.#setCredential.run(scheme, hash, now, id);
     if (r.changes === 0) throw new DeviceNotFoundError(id);
   }
 
   remove(id: string): boolean {
-    return this.#db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes > 0;
+    return this.#remove.run(id).changes > 0;
   }
 
   close(): void {
