@@ -103,8 +103,10 @@ export class Gateway {
         log: log.child({ component: 'mqtt-access' }), clock: this.clock,
       }),
     });
+    this.ingestRate = new RateMeter(this.clock);
     this.originApi = new OriginApi({
       config, outbox: this.outbox, pipeline: this.pipeline, devices: this.devices, metrics: this.metrics, broker: this.broker,
+      storedReadings: this.ingestRate,
       log: log.child({ component: 'origin-api' }), clock: this.clock, models: () => this.scoring,
     });
     if (config.scoring.enabled) {
@@ -139,7 +141,6 @@ export class Gateway {
       clock: this.clock,
     });
     this.retention = new RetentionPruner({ outbox: this.outbox, config: config.retention, log: log.child({ component: 'retention' }), clock: this.clock });
-    this.ingestRate = new RateMeter({ clock: this.clock });
     this.statusPage = new StatusPage({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion,
       password: config.http.password ? new PasswordCheck(config.http.password, this.clock) : null });
     this.budget = new DiskBudget({
@@ -180,7 +181,7 @@ export class Gateway {
       sync: { state: status.state, lastSuccessTs: status.lastSuccessAt },
       brokerClients: this.broker.clientCount,
       models: (this.scoring?.list() ?? []).filter((m) => m.status === 'active' || m.status === 'shadow').map((m) => ({ model: m.name, version: m.version })),
-      ingestRate: Math.round(this.ingestRate.rate() * 10) / 10,
+      ingestRate: Math.round(this.ingestRate.perSecond(10) * 10) / 10,
       disk: { usedBytes: this.budget.enabled ? this.budget.usedBytes() : this.outbox.fileBytes(), budgetBytes: this.config.outbox.maxBytes },
     };
   }

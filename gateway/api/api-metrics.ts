@@ -1,6 +1,7 @@
 /** Counters of the origin API (Prometheus, on the gateway registry) and the in-process figures behind /api/v1/metrics/performance. */
 import { Counter, type Registry } from 'prom-client';
-import { LatencyReservoir, RateCounter } from './api-stats.js';
+import { RateMeter } from '../ingest/rate-meter.js';
+import { LatencyReservoir } from './api-stats.js';
 
 export class OriginApiStats {
   readonly ingestRequests: Counter<'status'>;
@@ -10,21 +11,21 @@ export class OriginApiStats {
   /** Request start → committed answer of successful ingest requests, ms. */
   readonly ingestLatency = new LatencyReservoir();
   readonly predictLatency = new LatencyReservoir();
-  readonly ingestRequestRate: RateCounter;
-  readonly ingestReadings: RateCounter;
-  /** Readings committed by the pipeline from any source (MQTT and HTTP). */
-  readonly storedReadings: RateCounter;
+  readonly ingestRequestRate: RateMeter;
+  readonly ingestReadings: RateMeter;
+  /** Readings committed by the pipeline from any source (MQTT and HTTP): the gateway's own meter. */
+  readonly storedReadings: RateMeter;
   readonly #byStatus = new Map<number, Counter.Internal>();
 
-  constructor(registry: Registry, clock: () => number) {
+  constructor(registry: Registry, clock: () => number, storedReadings: RateMeter) {
     const registers = [registry];
     this.ingestRequests = new Counter({ name: 'smartmaint_http_ingest_requests_total', help: 'POST /api/v1/data/ingest requests, by HTTP status.', labelNames: ['status'], registers });
     this.rejected = new Counter({ name: 'smartmaint_http_ingest_rejected_total', help: 'HTTP ingest bodies refused as invalid (422), by reason.', labelNames: ['reason'], registers });
     this.duplicates = new Counter({ name: 'smartmaint_http_ingest_duplicates_total', help: 'HTTP ingest requests answered from a stored Idempotency-Key record (nothing stored).', registers });
     this.predictions = new Counter({ name: 'smartmaint_http_predictions_total', help: 'Predictions served by the ML endpoints, by model and result.', labelNames: ['model', 'result'], registers });
-    this.ingestRequestRate = new RateCounter(clock);
-    this.ingestReadings = new RateCounter(clock);
-    this.storedReadings = new RateCounter(clock);
+    this.ingestRequestRate = new RateMeter(clock);
+    this.ingestReadings = new RateMeter(clock);
+    this.storedReadings = storedReadings;
   }
 
   ingestStatus(status: number): void {

@@ -21,6 +21,7 @@ import type { Outbox } from '../outbox/outbox.js';
 import { OriginApiStats } from './api-metrics.js';
 import type { ModelService } from './model-service.js';
 import { SystemMonitor } from './system-monitor.js';
+import type { RateMeter } from '../ingest/rate-meter.js';
 
 export interface OriginApiDeps {
   config: Pick<GatewayConfig, 'gatewayId' | 'dataDir' | 'api' | 'telemetry'>;
@@ -29,6 +30,8 @@ export interface OriginApiDeps {
   devices: DeviceRegistry;
   metrics: GatewayMetrics;
   broker: { listening: boolean; port: number; clientCount: number };
+  /** Readings committed by the pipeline (the gateway's meter, fed by its commit listener). */
+  storedReadings: RateMeter;
   /** The scoring engine once it is running; the ML endpoints answer 503 while this returns undefined. */
   models?: () => ModelService | undefined;
   log: Logger;
@@ -64,7 +67,6 @@ export class OriginApi {
   readonly context: OriginApiContext;
   #pruneTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
-  #listening = false;
 
   constructor(deps: OriginApiDeps) {
     const events = new HttpEventStore({ outbox: deps.outbox });
@@ -84,7 +86,7 @@ export class OriginApi {
       devices: deps.devices,
       deviceMetrics: deps.devices.metrics,
       gatewayMetrics: deps.metrics,
-      stats: new OriginApiStats(deps.metrics.registry, deps.clock),
+      stats: new OriginApiStats(deps.metrics.registry, deps.clock, deps.storedReadings),
       monitor: new SystemMonitor({ dataDir: deps.config.dataDir, clock: deps.clock }),
       broker: deps.broker,
       models: deps.models ?? (() => undefined),
@@ -104,14 +106,6 @@ export class OriginApi {
   start(): void {
     this.#startedAt = this.context.clock();
     this.context.events.open();
-    if (!this.#listening) {
-      this.#listening = true;
-      this.context.pipeline.onCommit((entries) => {
-        let n = 0;
-        for (const e of entries) n += e.readings?.length ?? 0;
-        this.context.stats.storedReadings.add(n);
-      });
-    }
     this.context.monitor.start();
     this.#pruneTimer = setInterval(() => {
       try {

@@ -24,7 +24,7 @@ export interface StatusSource {
   readonly outbox: { fileBytes(): number };
   readonly scoring: { list(): ModelListing[]; latest(asset: string): Record<string, { model: string; version: string; output: string; value: number; ts: number }> } | undefined;
   readonly scoringStage: { openAlerts(asset?: string): AlertEvent[] } | undefined;
-  readonly ingestRate: { rate(): number };
+  readonly ingestRate: { perSecond(seconds?: number): number };
 }
 
 export interface ThresholdView { value: number; when: 'above' | 'below'; severity: string }
@@ -127,7 +127,7 @@ export function buildSnapshot(args: {
     gatewayId: source.config.gatewayId,
     version: args.version,
     uplink: uplinkView(source.sync.status(), now, args.drainRate),
-    ingestRate: Math.round(source.ingestRate.rate() * 10) / 10,
+    ingestRate: Math.round(source.ingestRate.perSecond(10) * 10) / 10,
     clients: source.broker.clients().map((c) => ({
       id: c.clientId, address: c.address, connectedAt: c.connectedAt, lastMessageAt: c.lastMessageAt, messages: c.messages,
     })),
