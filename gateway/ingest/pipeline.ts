@@ -70,9 +70,13 @@ export class IngestPipeline {
     this.#refusing = onDropped;
   }
 
-  /** Called after every successful commit with the committed entries (seqs assigned). */
-  onCommit(listener: CommitListener): void {
+  /** Called after every successful commit with the committed entries (seqs assigned). Returns the unsubscribe. */
+  onCommit(listener: CommitListener): () => void {
     this.#listeners.push(listener);
+    return () => {
+      const at = this.#listeners.indexOf(listener);
+      if (at >= 0) this.#listeners.splice(at, 1);
+    };
   }
 
   /**

@@ -15,7 +15,7 @@ import { buildSnapshot, ThresholdCache, type DeadLetterView, type StatusSnapshot
 import type { PasswordCheck } from './password.js';
 
 export interface StatusPageSource extends StatusSource {
-  readonly pipeline: { onCommit(listener: (entries: readonly OutboxEntry[]) => void): void };
+  readonly pipeline: { onCommit(listener: (entries: readonly OutboxEntry[]) => void): () => void };
   readonly outbox: StatusSource['outbox'] & {
     readonly database: Database.Database;
     stats(): OutboxStats;
@@ -49,7 +49,7 @@ export class StatusPage {
   #deadLetterStmt: Database.Statement<[number], RawDeadLetter> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
-  #subscribed = false;
+  #unsubscribe: (() => void) | undefined;
   /** The last snapshot as sent, so a new client gets something at once. */
   #lastJson: string | undefined;
 
@@ -86,17 +86,15 @@ export class StatusPage {
     this.#thresholds = new ThresholdCache(this.#source.config.scoring.modelsDir);
     this.#deadLetterStmt = this.#source.outbox.database.prepare<[number], RawDeadLetter>(
       'SELECT id, received_at, topic, client_id, reason, detail FROM dead_letters ORDER BY id DESC LIMIT ?');
-    if (!this.#subscribed) {
-      // The pipeline has no unsubscribe: the listener checks #running instead.
-      this.#subscribed = true;
-      this.#source.pipeline.onCommit((entries) => this.#onCommit(entries));
-    }
+    this.#unsubscribe = this.#source.pipeline.onCommit((entries) => this.#onCommit(entries));
     this.#timer = setInterval(() => this.#tick(), this.#options.tickMs);
     this.#timer.unref();
   }
 
   stop(): void {
     this.#running = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#endStreams();
@@ -140,7 +138,6 @@ export class StatusPage {
   }
 
   #onCommit(entries: readonly OutboxEntry[]): void {
-    if (!this.#running) return;
     for (const e of entries) {
       for (const r of e.readings ?? []) this.sensors.add(r.asset, r.sensor, r.ts, r.value);
     }
