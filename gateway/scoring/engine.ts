@@ -15,6 +15,7 @@ import { scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from
 import { ScoringMetrics } from './scoring-metrics.js';
 import { inlineSessions, workerSessions, type SessionFactory } from './ort-sessions.js';
 import { ScoringBatch, type ScoringInput } from './scoring-batch.js';
+import type { ManifestThreshold } from './manifest.js';
 
 export type { AlertEvent };
 
@@ -340,6 +341,11 @@ export class ScoringEngine {
       entry.inflight--;
       this.models?.releaseIfIdle(entry);
     }
+  }
+
+  /** The alert thresholds of one output of a model version, from its validated manifest ([] if unknown). */
+  thresholds(model: string, version: string, output: string): ManifestThreshold[] {
+    return (this.models?.get(model, version)?.manifest?.thresholds ?? []).filter((t) => t.output === output);
   }
 
   latest(asset: string): Record<string, { model: string; version: string; output: string; value: number; ts: number }> {

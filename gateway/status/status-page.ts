@@ -11,7 +11,7 @@ import type { OutboxEntry, OutboxStats, ReadingQuery, StoredReading } from '../o
 import { registerStatusPageRoutes } from '../http/routes/status-page.js';
 import { RecentWindow } from './recent-window.js';
 import { DrainEstimator } from './uplink-words.js';
-import { buildSnapshot, ThresholdCache, type DeadLetterView, type StatusSnapshot, type StatusSource } from './status-snapshot.js';
+import { buildSnapshot, type DeadLetterView, type StatusSnapshot, type StatusSource } from './status-snapshot.js';
 import type { PasswordCheck } from './password.js';
 
 export interface StatusPageSource extends StatusSource {
@@ -45,7 +45,6 @@ export class StatusPage {
   readonly outputs: RecentWindow;
   readonly #drain = new DrainEstimator();
   readonly #clients = new Set<ServerResponse>();
-  #thresholds: ThresholdCache | undefined;
   #deadLetterStmt: Database.Statement<[number], RawDeadLetter> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
@@ -83,7 +82,6 @@ export class StatusPage {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#thresholds = new ThresholdCache(this.#source.config.scoring.modelsDir);
     this.#deadLetterStmt = this.#source.outbox.database.prepare<[number], RawDeadLetter>(
       'SELECT id, received_at, topic, client_id, reason, detail FROM dead_letters ORDER BY id DESC LIMIT ?');
     this.#unsubscribe = this.#source.pipeline.onCommit((entries) => this.#onCommit(entries));
@@ -125,7 +123,6 @@ export class StatusPage {
       version: this.#version,
       sensors: this.sensors,
       outputs: this.outputs,
-      thresholds: this.#thresholds ?? new ThresholdCache(this.#source.config.scoring.modelsDir),
       drainRate: this.#drain.rate(),
       deadLetters: this.#recentDeadLetters(),
       deadLettersTotal: stats.deadLetters,

@@ -3,8 +3,6 @@
  * needs in one object: uplink in words, ingest rate, broker clients, assets with latest values, model outputs
  * with thresholds and open alerts, models loaded, recent dead letters, outbox disk use against its budget.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ClientInfo } from '../broker/broker.js';
 import type { AlertEvent, ModelListing } from '../scoring/engine.js';
 import type { SyncStatus } from '../sync/engine.js';
@@ -16,13 +14,17 @@ export interface StatusSource {
   readonly config: {
     gatewayId: string;
     outbox: { maxBytes: number | null };
-    scoring: { enabled: boolean; modelsDir: string };
+    scoring: { enabled: boolean };
   };
   readonly broker: { clients(): ClientInfo[] };
   readonly sync: { status(): SyncStatus };
   readonly budget: { enabled: boolean; usedBytes(): number };
   readonly outbox: { fileBytes(): number };
-  readonly scoring: { list(): ModelListing[]; latest(asset: string): Record<string, { model: string; version: string; output: string; value: number; ts: number }> } | undefined;
+  readonly scoring: {
+    list(): ModelListing[];
+    latest(asset: string): Record<string, { model: string; version: string; output: string; value: number; ts: number }>;
+    thresholds(model: string, version: string, output: string): Array<{ value: number; when: 'above' | 'below'; severity: string }>;
+  } | undefined;
   readonly scoringStage: { openAlerts(asset?: string): AlertEvent[] } | undefined;
   readonly ingestRate: { perSecond(seconds?: number): number };
 }
@@ -63,39 +65,12 @@ export interface StatusSnapshot {
   droppedSeries: number;
 }
 
-interface Manifest { thresholds?: Array<{ output: string; when: 'above' | 'below'; value: number; severity: string }> }
-
-/** Thresholds of a model version, read once from its manifest (the registry does not expose them). */
-export class ThresholdCache {
-  readonly #modelsDir: string;
-  readonly #cache = new Map<string, Manifest['thresholds']>();
-
-  constructor(modelsDir: string) {
-    this.#modelsDir = modelsDir;
-  }
-
-  of(model: string, version: string, output: string): ThresholdView[] {
-    const key = `${model}@${version}`;
-    if (!this.#cache.has(key)) {
-      let thresholds: Manifest['thresholds'] = [];
-      try {
-        thresholds = (JSON.parse(readFileSync(join(this.#modelsDir, model, version, 'manifest.json'), 'utf8')) as Manifest).thresholds ?? [];
-      } catch {
-        // a model without a readable manifest shows its value without threshold lines
-      }
-      this.#cache.set(key, thresholds);
-    }
-    return (this.#cache.get(key) ?? []).filter((t) => t.output === output).map((t) => ({ value: t.value, when: t.when, severity: t.severity }));
-  }
-}
-
 export function buildSnapshot(args: {
   source: StatusSource;
   now: number;
   version: string;
   sensors: RecentWindow;
   outputs: RecentWindow;
-  thresholds: ThresholdCache;
   drainRate: number | null;
   deadLetters: DeadLetterView[];
   deadLettersTotal: number;
@@ -103,14 +78,19 @@ export function buildSnapshot(args: {
   const { source, now } = args;
   const alerts = source.scoringStage?.openAlerts() ?? [];
   const alertsByAsset = new Map<string, AlertEvent[]>();
-  for (const a of alerts) alertsByAsset.set(a.asset, [...(alertsByAsset.get(a.asset) ?? []), a]);
+  for (const a of alerts) {
+    const list = alertsByAsset.get(a.asset);
+    if (list) list.push(a);
+    else alertsByAsset.set(a.asset, [a]);
+  }
   const names = new Set([...args.sensors.assets(), ...alertsByAsset.keys()]);
   const assets: AssetView[] = [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((asset) => {
     const latest = source.scoring?.latest(asset) ?? {};
     const outputs: OutputView[] = Object.entries(latest)
       .filter(([, o]) => Number.isFinite(o.value))
       .map(([series, o]) => ({ series, model: o.model, version: o.version, output: o.output, value: o.value, ts: o.ts,
-        thresholds: args.thresholds.of(o.model, o.version, o.output) }));
+        thresholds: (source.scoring?.thresholds(o.model, o.version, o.output) ?? [])
+          .map((t) => ({ value: t.value, when: t.when, severity: t.severity })) }));
     return {
       asset,
       sensors: args.sensors.latest(asset),

@@ -110,6 +110,17 @@ t.test('alerts raise once and clear with hysteresis', async (t) => {
   t.same(states, ['-', '-', 'raised@3000:80', '-', '-', 'cleared@6000:107', 'raised@7000:80']);
 });
 
+t.test('thresholds of an output come from the loaded manifest', async (t) => {
+  const root = tmp(t);
+  const manifest = regressorManifest('1');
+  writeModelDir(root, manifest, mlRegressor());
+  const { engine } = await startEngine(t, root);
+  const output = manifest.thresholds[0]!.output;
+  t.same(engine.thresholds(manifest.name, '1', output), manifest.thresholds.filter((th) => th.output === output));
+  t.same(engine.thresholds(manifest.name, '1', 'no-such-output'), []);
+  t.same(engine.thresholds('no-such-model', '1', output), []);
+});
+
 t.test('the gateway path gives what a direct onnxruntime call gives on the same inputs (turbofan-rul, FD001 replay)', async (t) => {
   const { engine } = await startEngine(t, repoModels);
   const { loadFd001 } = await import('../../../models/train/datasets.js');
