@@ -11,7 +11,8 @@ import type { Registry } from 'prom-client';
 import { DeviceAcl } from './acl.js';
 import { DeviceMetrics } from './device-metrics.js';
 import { DeviceStore, type DeviceRecord } from './device-store.js';
-import { sha256Hex, verifyPassword } from './secrets.js';
+import { verifyPassword } from '../scrypt-password.js';
+import { sha256Hex } from './secrets.js';
 
 export interface Device {
   id: string;

@@ -16,7 +16,8 @@ import { UsageError } from '../../shared/errors.js';
 import { gatewayConfigSchema, gatewayFlags } from '../config.js';
 import { aclPatternProblem } from './acl.js';
 import { DEVICE_ID_PATTERN, DeviceExistsError, DeviceNotFoundError, DeviceStore, devicesPath } from './device-store.js';
-import { generateSecret, hashPassword, sha256Hex } from './secrets.js';
+import { hashPassword } from '../scrypt-password.js';
+import { generateSecret, sha256Hex } from './secrets.js';
 
 const USAGE = `usage: smartmaint devices add <id> [--allow <topic-filter|asset-glob>]...
        smartmaint devices list

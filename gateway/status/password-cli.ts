@@ -5,7 +5,7 @@
  */
 import type { CliIo } from '../../shared/cli.js';
 import { UsageError } from '../../shared/errors.js';
-import { hashPassword } from './password.js';
+import { hashPassword } from '../scrypt-password.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { request } from 'undici';
-import { hashPassword } from '../../../gateway/status/password.js';
+import { hashPassword } from '../../../gateway/scrypt-password.js';
 import { connect, endClient, publish, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 
 async function get(port: number, path: string, headers: Record<string, string> = {}) {

@@ -1,5 +1,7 @@
+import { scryptSync } from 'node:crypto';
 import t from 'tap';
-import { hashPassword, PasswordCheck, PASSWORD_HASH_PATTERN, verifyPassword } from '../../../gateway/status/password.js';
+import { hashPassword, PASSWORD_HASH_PATTERN, verifyPassword } from '../../../gateway/scrypt-password.js';
+import { PasswordCheck } from '../../../gateway/status/password.js';
 import { main } from '../../../gateway/status/password-cli.js';
 import { Readable, Writable } from 'node:stream';
 
@@ -13,6 +15,15 @@ t.test('scrypt hash round trip; a new salt each time', async (t) => {
   t.ok(await verifyPassword('technician-1', h));
   t.notOk(await verifyPassword('technician-2', h));
   t.notOk(await verifyPassword('x', 'not a hash'));
+});
+
+t.test('a hash in the earlier standard-base64 form still verifies', async (t) => {
+  const salt = Buffer.from('salt-with-+/-bytes\u00ff\u00fe');
+  const key = scryptSync('technician-1', salt, 32, cheap);
+  const old = `scrypt$${cheap.N}$${cheap.r}$${cheap.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+  t.match(old, PASSWORD_HASH_PATTERN);
+  t.ok(await verifyPassword('technician-1', old));
+  t.notOk(await verifyPassword('technician-2', old));
 });
 
 t.test('HTTP Basic check from a hash or from a password given in clear', async (t) => {
