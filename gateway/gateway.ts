@@ -99,7 +99,7 @@ export class Gateway {
       clock: this.clock,
       knownDevice: (id) => this.devices.get(id) !== undefined,
       access: new MqttAccess({
-        devices: this.devices, matcher: new TopicMatcher(config.telemetry.topics), allowAnonymous: config.mqtt.allowAnonymous,
+        devices: this.devices, allowAnonymous: config.mqtt.allowAnonymous,
         log: log.child({ component: 'mqtt-access' }), clock: this.clock,
       }),
     });

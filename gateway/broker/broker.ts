@@ -283,7 +283,8 @@ export class MqttBroker {
       return;
     }
     // MQTT 3.1.1 has no negative PUBACK: a refused publish closes the connection, so a PUBACK still means "stored".
-    if (this.#access && !this.#access.mayPublish(this.#principals.get(client) ?? null, client.id, packet.topic)) {
+    const match = this.#ingest.match(packet.topic);
+    if (this.#access && !this.#access.mayPublish(this.#principals.get(client) ?? null, client.id, packet.topic, match)) {
       callback(new Error('not authorized to publish to this topic'));
       return;
     }
@@ -293,7 +294,7 @@ export class MqttBroker {
       state.lastMessageAt = now;
       state.messages++;
     }
-    this.#ingest.handle(client.id, state?.connectedAt ?? now, packet, callback);
+    this.#ingest.handle(client.id, state?.connectedAt ?? now, packet, match, callback);
   }
 
   /** Stop accepting new connections; existing ones keep working until stop(). */

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { LogThrottle } from '../../shared/log-throttle.js';
-import type { TopicMatcher } from '../ingest/topics.js';
+import type { TopicMatch } from '../ingest/topics.js';
 import type { DeviceRegistry, RevokedListener } from './device-registry.js';
 
 /** MQTT 3.1.1 CONNACK return codes (MQTT-3.2.2.3): 4 bad user name or password, 5 not authorized. */
@@ -16,7 +16,8 @@ export type ConnectOutcome = { ok: true; deviceId: string | null } | { ok: false
 export interface BrokerAccess {
   readonly allowAnonymous: boolean;
   authenticate(username: string | undefined, password: Buffer | undefined): ConnectOutcome | Promise<ConnectOutcome>;
-  mayPublish(deviceId: string | null, clientId: string, topic: string): boolean;
+  /** `match`: the topic as telemetry (asset, sensor), or undefined when it is not a telemetry topic. */
+  mayPublish(deviceId: string | null, clientId: string, topic: string, match: TopicMatch | undefined): boolean;
   maySubscribe(deviceId: string | null, clientId: string, filter: string): boolean;
   onRevoked(listener: RevokedListener): void;
 }
@@ -24,13 +25,11 @@ export interface BrokerAccess {
 export class MqttAccess implements BrokerAccess {
   readonly allowAnonymous: boolean;
   readonly #devices: DeviceRegistry;
-  readonly #matcher: TopicMatcher;
   readonly #log: Logger;
   readonly #throttle: LogThrottle;
 
-  constructor(deps: { devices: DeviceRegistry; matcher: TopicMatcher; allowAnonymous: boolean; log: Logger; clock: () => number }) {
+  constructor(deps: { devices: DeviceRegistry; allowAnonymous: boolean; log: Logger; clock: () => number }) {
     this.#devices = deps.devices;
-    this.#matcher = deps.matcher;
     this.allowAnonymous = deps.allowAnonymous;
     this.#log = deps.log;
     this.#throttle = new LogThrottle({ intervalMs: 60_000, clock: deps.clock });
@@ -56,10 +55,10 @@ export class MqttAccess implements BrokerAccess {
     return result instanceof Promise ? result.then(settle) : settle(result);
   }
 
-  mayPublish(deviceId: string | null, clientId: string, topic: string): boolean {
+  mayPublish(deviceId: string | null, clientId: string, topic: string, match: TopicMatch | undefined): boolean {
     if (deviceId === null) return this.allowAnonymous;
     const device = this.#devices.get(deviceId);
-    if (device !== undefined && device.acl.mayPublish(topic, this.#matcher.match(topic))) return true;
+    if (device !== undefined && device.acl.mayPublish(topic, match)) return true;
     this.#denied(deviceId, clientId, 'publish', topic, device === undefined);
     return false;
   }

@@ -10,7 +10,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import { decodeTelemetry, type DecodeLimits } from './decode.js';
 import type { IngestPipeline } from './pipeline.js';
-import type { TopicMatcher } from './topics.js';
+import type { TopicMatch, TopicMatcher } from './topics.js';
 
 export interface PublishLike {
   topic: string;
@@ -81,6 +81,11 @@ export class MqttTelemetryIngest {
     this.#other = deps.metrics.mqttMessages.labels('other');
   }
 
+  /** The topic as telemetry (asset, sensor), or undefined: computed once per PUBLISH by the broker, for ACL and ingest. */
+  match(topic: string): TopicMatch | undefined {
+    return this.#matcher.match(topic);
+  }
+
   #mayBeRedelivery(clientId: string, connectedAt: number, dup: boolean): boolean {
     if (dup) return true;
     let c = this.#checksLeft.get(clientId);
@@ -96,8 +101,7 @@ export class MqttTelemetryIngest {
    * @param connectedAt when this client's current connection was accepted (for the redelivery window)
    * @param done called with null to let the publish through (and, for QoS 1, to PUBACK it), or an error to refuse it
    */
-  handle(clientId: string, connectedAt: number, packet: PublishLike, done: (err: Error | null) => void): void {
-    const match = this.#matcher.match(packet.topic);
+  handle(clientId: string, connectedAt: number, packet: PublishLike, match: TopicMatch | undefined, done: (err: Error | null) => void): void {
     if (match === undefined) {
       // Not telemetry: routed like any broker would, counted, not stored.
       this.#other.inc();
