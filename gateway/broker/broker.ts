@@ -8,6 +8,7 @@ import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } fr
 import type { BrokerAccess, ConnectOutcome } from '../devices/mqtt-access.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MqttTelemetryIngest } from '../ingest/mqtt-ingest.js';
+import { LogThrottle } from '../../shared/log-throttle.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import type { Duplex } from 'node:stream';
 import { ConnectionGuard } from './connection-guard.js';
@@ -55,6 +56,7 @@ export class MqttBroker {
   readonly #clients = new Map<Client, ClientState>();
   readonly #sockets = new Set<Socket>();
   readonly #guard: ConnectionGuard;
+  readonly #refusedLog: LogThrottle;
   /** Remote address and verified client-certificate CN per connection stream. */
   readonly #addresses = new WeakMap<object, string>();
   readonly #certNames = new WeakMap<object, string>();
@@ -77,13 +79,17 @@ export class MqttBroker {
     this.#access = deps.access;
     this.#knownDevice = deps.knownDevice;
     const t = deps.config.authThrottle;
+    this.#refusedLog = new LogThrottle({ intervalMs: 60_000, clock: deps.clock });
     this.#guard = new ConnectionGuard({
       clock: deps.clock,
       ...(t ? { config: { authFreeFailures: t.freeFailures, authAddressFreeFailures: t.addressFreeFailures, authBanMs: t.banMs, authMaxBanMs: t.maxBanMs, authFailureWindowMs: t.windowMs } } : {}),
       addressOf: (client) => this.#addresses.get(client.conn) ?? 'unknown',
       onRefused: (reason, _client, detail) => {
         this.#metrics.mqttConnectionsRefused.inc({ reason });
-        this.#log.warn({ ...detail, reason }, 'mqtt connect refused');
+        // A banned client reconnecting at wire speed must not turn into a log flood: one line per address and
+        // reason a minute, with the count of those left out (the metric counts every one).
+        const suppressed = this.#refusedLog.admit(`${detail.address}\u0000${reason}`);
+        if (suppressed >= 0) this.#log.warn({ ...detail, reason, suppressed }, 'mqtt connect refused');
       },
     });
   }

@@ -6,7 +6,9 @@ import t from 'tap';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { AuthFailureThrottle, defaultConnectionGuardConfig, isValidMqttString } from '../../../gateway/broker/connection-guard.js';
 import { addDevice } from '../../helpers/devices.js';
-import { connect, endClient, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
+import pino from 'pino';
+import { Gateway } from '../../../gateway/gateway.js';
+import { connect, endClient, gatewayConfig, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 import { connectPacket, rawConnect } from '../../helpers/raw-mqtt.js';
 
 t.test('isValidMqttString: U+0000, replacement characters and lone surrogates are refused', async (t) => {
@@ -117,6 +119,30 @@ t.test('auth failures are throttled per client id: after 5 failures even the rig
   t.equal(await attempt(secret, 'other-id'), 0, 'another client id from the same address is still let in (address limit is 20)');
   const m = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
   t.match(m, /smartmaint_mqtt_connections_refused_total\{reason="auth-throttled"\} 1/);
+});
+
+t.test('a banned client hammering CONNECT is counted every time but logged once a minute', async (t) => {
+  const dir = tempDir();
+  await addDevice(dir, 'plc-1', ['pump-*']);
+  const lines: Array<{ msg: string; reason?: string; suppressed?: number }> = [];
+  const log = pino({ level: 'warn' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
+  const gw = new Gateway({ config: gatewayConfig(dir, { mqtt: { allowAnonymous: false, authThrottle: { banMs: 60_000 } } }), log });
+  await gw.start();
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const attempt = async (): Promise<number> => {
+    try {
+      await endClient(await connect(gw.mqttPort, { username: 'plc-1', password: 'wrong', clientId: 'hammer' }));
+      return 0;
+    } catch (err) {
+      return (err as { code: number }).code;
+    }
+  };
+  for (let i = 0; i < 6; i++) await attempt(); // free failures, then the ban starts
+  for (let i = 0; i < 10; i++) t.equal(await attempt(), 5, `banned attempt ${i + 1} refused`);
+  const m = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+  t.match(m, /smartmaint_mqtt_connections_refused_total\{reason="auth-throttled"\} 10/, 'every refusal counted');
+  const refused = lines.filter((l) => l.msg === 'mqtt connect refused' && l.reason === 'auth-throttled');
+  t.equal(refused.length, 1, 'one log line for ten refusals within the minute');
 });
 
 t.test('inbound QoS 2 in flight is bounded (mqtt.maxInflightInbound): the connection is closed beyond it', async (t) => {
