@@ -11,7 +11,7 @@ import type { MqttTelemetryIngest } from '../ingest/mqtt-ingest.js';
 import { LogThrottle } from '../../shared/log-throttle.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import type { Duplex } from 'node:stream';
-import { ConnectionGuard } from './connection-guard.js';
+import { ConnectionGuard, type AuthThrottleConfig } from './connection-guard.js';
 import { MqttTlsListener, verifiedCommonName, type TlsListenerConfig } from './tls-listener.js';
 import { MqttWsListener } from './ws-listener.js';
 
@@ -21,10 +21,10 @@ export interface BrokerConfig {
   maxPacketSize: number;
   maxClients: number;
   connectTimeoutMs: number;
-  // Hardening (gateway/security-config.ts); optional so a bare config still works.
-  drainTimeoutMs?: number;
-  maxInflightInbound?: number;
-  authThrottle?: { freeFailures: number; addressFreeFailures: number; banMs: number; maxBanMs: number; windowMs: number };
+  // Hardening (gateway/security-config.ts, where the defaults are).
+  drainTimeoutMs: number;
+  maxInflightInbound: number;
+  authThrottle: AuthThrottleConfig;
   tls?: Omit<TlsListenerConfig, 'host' | 'maxClients'> | undefined;
   ws?: { port: number; path: string } | undefined;
 }
@@ -78,11 +78,10 @@ export class MqttBroker {
     this.#clock = deps.clock;
     this.#access = deps.access;
     this.#knownDevice = deps.knownDevice;
-    const t = deps.config.authThrottle;
     this.#refusedLog = new LogThrottle({ intervalMs: 60_000, clock: deps.clock });
     this.#guard = new ConnectionGuard({
       clock: deps.clock,
-      ...(t ? { config: { authFreeFailures: t.freeFailures, authAddressFreeFailures: t.addressFreeFailures, authBanMs: t.banMs, authMaxBanMs: t.maxBanMs, authFailureWindowMs: t.windowMs } } : {}),
+      config: deps.config.authThrottle,
       addressOf: (client) => this.#addresses.get(client.conn) ?? 'unknown',
       onRefused: (reason, _client, detail) => {
         this.#metrics.mqttConnectionsRefused.inc({ reason });
@@ -133,8 +132,8 @@ export class MqttBroker {
     const aedes = await Aedes.createBroker({
       connectTimeout: this.#config.connectTimeoutMs,
       // A subscriber whose socket stays full is dropped instead of stalling delivery (issue 8).
-      drainTimeout: this.#config.drainTimeoutMs ?? 10_000,
-      maxInflightInbound: this.#config.maxInflightInbound ?? 100,
+      drainTimeout: this.#config.drainTimeoutMs,
+      maxInflightInbound: this.#config.maxInflightInbound,
       preConnect: (client, packet, callback) => this.#guard.preConnect(client, packet, callback),
       authorizePublish: (client, packet, callback) => this.#authorizePublish(client, packet, callback),
       ...(this.#access ? {

@@ -13,28 +13,17 @@
 import mqttPacket from 'mqtt-packet';
 import type { Client, ConnectPacket } from 'aedes';
 
-export interface ConnectionGuardConfig {
-  /** Failures per client id within `authFailureWindowMs` that cost nothing; the next one starts a ban. */
-  authFreeFailures: number;
-  /** The same per remote address: higher, since several devices may share one address (NAT, a line of PLCs). */
-  authAddressFreeFailures: number;
-  /** First ban; doubles with every further failure, up to authMaxBanMs. */
-  authBanMs: number;
-  authMaxBanMs: number;
-  /** A key's failures are forgotten after this long without one. */
-  authFailureWindowMs: number;
-  /** Most keys tracked at once (oldest forgotten first), so a spray of addresses cannot grow memory. */
-  maxTrackedKeys: number;
+/** mqtt.authThrottle of the gateway config (gateway/security-config.ts: meanings and defaults live there). */
+export interface AuthThrottleConfig {
+  freeFailures: number;
+  addressFreeFailures: number;
+  banMs: number;
+  maxBanMs: number;
+  windowMs: number;
 }
 
-export const defaultConnectionGuardConfig: ConnectionGuardConfig = Object.freeze({
-  authFreeFailures: 5,
-  authAddressFreeFailures: 20,
-  authBanMs: 1_000,
-  authMaxBanMs: 300_000,
-  authFailureWindowMs: 600_000,
-  maxTrackedKeys: 10_000,
-});
+/** Most keys tracked at once (oldest forgotten first), so a spray of addresses cannot grow memory. */
+export const MAX_TRACKED_KEYS = 10_000;
 
 /** True when a decoded MQTT string may be used as a topic or client id (MQTT-1.5.3). */
 export function isValidMqttString(s: string): boolean {
@@ -59,13 +48,15 @@ interface FailureRecord {
 
 /** Counts authentication failures per key and says when a key is banned. Bounded in size. */
 export class AuthFailureThrottle {
-  readonly #config: ConnectionGuardConfig;
+  readonly #config: AuthThrottleConfig;
   readonly #clock: () => number;
+  readonly #maxKeys: number;
   readonly #records = new Map<string, FailureRecord>();
 
-  constructor(config: ConnectionGuardConfig, clock: () => number) {
+  constructor(config: AuthThrottleConfig, clock: () => number, maxKeys = MAX_TRACKED_KEYS) {
     this.#config = config;
     this.#clock = clock;
+    this.#maxKeys = maxKeys;
   }
 
   get trackedKeys(): number {
@@ -78,19 +69,19 @@ export class AuthFailureThrottle {
     return rec ? Math.max(0, rec.bannedUntil - this.#clock()) : 0;
   }
 
-  recordFailure(key: string, freeFailures = this.#config.authFreeFailures): void {
+  recordFailure(key: string, freeFailures = this.#config.freeFailures): void {
     const now = this.#clock();
     const rec = this.#fresh(key) ?? { failures: 0, lastFailureAt: now, bannedUntil: 0 };
     rec.failures++;
     rec.lastFailureAt = now;
     const over = rec.failures - freeFailures;
     if (over > 0) {
-      rec.bannedUntil = now + Math.min(this.#config.authMaxBanMs, this.#config.authBanMs * 2 ** Math.min(over - 1, 30));
+      rec.bannedUntil = now + Math.min(this.#config.maxBanMs, this.#config.banMs * 2 ** Math.min(over - 1, 30));
     }
     // Re-insert so Map order is least-recently-failed first; evict from the front when full.
     this.#records.delete(key);
     this.#records.set(key, rec);
-    while (this.#records.size > this.#config.maxTrackedKeys) {
+    while (this.#records.size > this.#maxKeys) {
       const oldest = this.#records.keys().next().value as string;
       this.#records.delete(oldest);
     }
@@ -104,7 +95,7 @@ export class AuthFailureThrottle {
     const rec = this.#records.get(key);
     if (rec === undefined) return undefined;
     const now = this.#clock();
-    if (now - rec.lastFailureAt > this.#config.authFailureWindowMs && now >= rec.bannedUntil) {
+    if (now - rec.lastFailureAt > this.#config.windowMs && now >= rec.bannedUntil) {
       this.#records.delete(key);
       return undefined;
     }
@@ -115,7 +106,7 @@ export class AuthFailureThrottle {
 export type ConnectRefusal = 'empty-client-id' | 'invalid-client-id' | 'auth-throttled';
 
 export interface ConnectionGuardDeps {
-  config?: Partial<ConnectionGuardConfig>;
+  config: AuthThrottleConfig;
   clock: () => number;
   /** The remote address of a connection ('unknown' when the transport has none). */
   addressOf: (client: Client) => string;
@@ -129,9 +120,8 @@ export class ConnectionGuard {
   readonly #onRefused: ConnectionGuardDeps['onRefused'];
 
   constructor(deps: ConnectionGuardDeps) {
-    const config = { ...defaultConnectionGuardConfig, ...deps.config };
-    this.throttle = new AuthFailureThrottle(config, deps.clock);
-    this.#addressFreeFailures = config.authAddressFreeFailures;
+    this.throttle = new AuthFailureThrottle(deps.config, deps.clock);
+    this.#addressFreeFailures = deps.config.addressFreeFailures;
     this.#addressOf = deps.addressOf;
     this.#onRefused = deps.onRefused;
   }

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { AuthFailureThrottle, defaultConnectionGuardConfig, isValidMqttString } from '../../../gateway/broker/connection-guard.js';
+import { AuthFailureThrottle, isValidMqttString } from '../../../gateway/broker/connection-guard.js';
 import { addDevice } from '../../helpers/devices.js';
 import pino from 'pino';
 import { Gateway } from '../../../gateway/gateway.js';
@@ -22,7 +22,7 @@ t.test('isValidMqttString: U+0000, replacement characters and lone surrogates ar
 
 t.test('AuthFailureThrottle: free failures, then exponentially growing bans, forgotten after the window', async (t) => {
   let now = 0;
-  const th = new AuthFailureThrottle({ ...defaultConnectionGuardConfig, authFreeFailures: 2, authBanMs: 100, authMaxBanMs: 350, authFailureWindowMs: 10_000, maxTrackedKeys: 3 }, () => now);
+  const th = new AuthFailureThrottle({ freeFailures: 2, addressFreeFailures: 20, banMs: 100, maxBanMs: 350, windowMs: 10_000 }, () => now, 3);
   th.recordFailure('k');
   th.recordFailure('k');
   t.equal(th.bannedFor('k'), 0, 'two free failures');
