@@ -9,6 +9,7 @@ import type { BrokerAccess, ConnectOutcome } from '../devices/mqtt-access.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MqttTelemetryIngest } from '../ingest/mqtt-ingest.js';
 import { LogThrottle } from '../../shared/log-throttle.js';
+import { closeServer, listenOn } from './listen.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import type { Duplex } from 'node:stream';
 import { ConnectionGuard, type AuthThrottleConfig } from './connection-guard.js';
@@ -154,7 +155,8 @@ export class MqttBroker {
       this.#clients.set(client, {
         client,
         clientId: client.id,
-        address: socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown',
+        // a WebSocket client's conn is a stream with no remote address: the one noted at accept
+        address: socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : this.#addresses.get(client.conn) ?? 'unknown',
         connectedAt: this.#clock(),
         lastMessageAt: null,
         messages: 0,
@@ -179,16 +181,8 @@ export class MqttBroker {
     server.maxConnections = this.#config.maxClients;
     server.on('drop', () => this.#metrics.mqttConnectionsRefused.inc({ reason: 'max-clients' }));
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#config.port, this.#config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    this.#port = await listenOn(server, this.#config.port, this.#config.host);
     server.on('error', (err) => this.#log.error({ err }, 'mqtt listener error'));
-    const address = server.address();
-    this.#port = typeof address === 'object' && address !== null ? address.port : this.#config.port;
     this.#log.info({ port: this.#port, host: this.#config.host }, 'mqtt listening');
     await this.#startExtraListeners();
   }
@@ -216,6 +210,7 @@ export class MqttBroker {
     }
   }
 
+  /** Any transport's connection: remembered by address, handed to Aedes, guarded against oversize packets. */
   #acceptStream(stream: Duplex, address: string): void {
     this.#addresses.set(stream, address);
     this.aedes.handle(stream);
@@ -226,18 +221,14 @@ export class MqttBroker {
     });
   }
 
+  /** A TCP or TLS socket: tracked so stop() can close it, then accepted like any stream. */
   #accept(socket: Socket): void {
     this.#sockets.add(socket);
-    this.#addresses.set(socket, socket.remoteAddress ?? 'unknown');
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => {
       // reported through aedes' clientError/connectionError; a reset socket must not become an uncaught error
     });
-    this.aedes.handle(socket);
-    guardPacketSize(socket, this.#config.maxPacketSize, (reason) => {
-      this.#metrics.mqttConnectionsRefused.inc({ reason: 'packet-too-large' });
-      this.#log.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}`, reason }, 'mqtt connection closed: oversize packet');
-    });
+    this.#acceptStream(socket, socket.remoteAddress ?? 'unknown');
   }
 
   #authenticate(client: Client, username: string | undefined, password: Buffer | undefined,
@@ -317,7 +308,7 @@ export class MqttBroker {
     for (const socket of this.#sockets) socket.destroy();
     await this.#tls?.stop();
     await this.#ws?.stop();
-    if (server) await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+    if (server) await closeServer(server);
     this.#clients.clear();
     this.#metrics.mqttClients.set(0);
   }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { closeServer, listenOn } from './listen.js';
 
 export interface TlsListenerConfig {
   host: string;
@@ -68,16 +69,8 @@ export class MqttTlsListener {
       this.#log.debug({ err }, 'mqtts handshake failed');
     });
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(c.port, c.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    this.#port = await listenOn(server, c.port, c.host);
     server.on('error', (err) => this.#log.error({ err }, 'mqtts listener error'));
-    const address = server.address();
-    this.#port = typeof address === 'object' && address !== null ? address.port : c.port;
     this.#log.info({ port: this.#port, host: c.host, clientCerts: c.caFile === undefined ? 'off' : c.requireClientCert ? 'required' : 'optional' },
       'mqtts listening');
   }
@@ -89,6 +82,6 @@ export class MqttTlsListener {
 
   async stop(): Promise<void> {
     const server = this.#server;
-    if (server) await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+    if (server) await closeServer(server);
   }
 }

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { closeServer, listenOn } from './listen.js';
 
 export interface WsListenerConfig {
   host: string;
@@ -66,16 +67,8 @@ export class MqttWsListener {
     wss.on('error', (err) => this.#log.warn({ err }, 'mqtt ws error'));
     this.#http = http;
     this.#wss = wss;
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(c.port, c.host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
+    this.#port = await listenOn(http, c.port, c.host);
     http.on('error', (err) => this.#log.error({ err }, 'mqtt ws listener error'));
-    const address = http.address();
-    this.#port = typeof address === 'object' && address !== null ? address.port : c.port;
     this.#log.info({ port: this.#port, host: c.host, path: c.path }, 'mqtt ws listening');
   }
 
@@ -89,7 +82,7 @@ export class MqttWsListener {
     const http = this.#http;
     if (http) {
       http.closeAllConnections();
-      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await closeServer(http);
     }
   }
 }
