@@ -88,16 +88,17 @@ export class DeviceRegistry {
     const store = this.#store;
     if (!store) return;
     try {
-      if (store.dataVersion() !== this.#version) this.reload();
+      const version = store.dataVersion();
+      if (version !== this.#version) this.reload(version);
     } catch (err) {
       this.#options.log.error({ err }, 'device registry poll failed; keeping the last known devices');
     }
   }
 
-  reload(): void {
+  reload(version?: number): void {
     const store = this.#store;
     if (!store) return;
-    this.#version = store.dataVersion();
+    this.#version = version ?? store.dataVersion();
     const byId = new Map<string, Entry>();
     const bySecret = new Map<string, Entry>();
     for (const r of store.all()) {
@@ -119,7 +120,9 @@ export class DeviceRegistry {
     }
     this.#byId = byId;
     this.#bySecret = bySecret;
-    this.#verified = new Map();
+    // Verified passwords stay cached except those of devices removed or re-keyed: adding one device must not make
+    // every other device pay scrypt again on its next connect.
+    for (const [key, id] of this.#verified) if (revoked.has(id) || !byId.has(id)) this.#verified.delete(key);
     if (revoked.size > 0) {
       this.#options.log.info({ devices: [...revoked] }, 'devices removed or re-keyed; closing their connections');
       for (const l of this.#listeners) {
@@ -163,7 +166,8 @@ export class DeviceRegistry {
           this.#verified.set(cacheKey, id);
           return e;
         }
-        return this.#byId.get(id)?.hash === e.hash ? this.#byId.get(id) : undefined;
+        const current = this.#byId.get(id);
+        return current?.hash === e.hash ? current : undefined;
       },
       () => undefined,
     );

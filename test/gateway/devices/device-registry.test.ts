@@ -54,6 +54,21 @@ t.test('passwords: scrypt runs once per credential, then the cache answers synch
   t.equal(registry.deviceForSecret('s3cret-pass'), undefined, 'a password is not an API key');
 });
 
+t.test('a change to other devices keeps a verified password cached; re-keying that device drops it', async (t) => {
+  const { registry, cli } = setup(t);
+  cli.add('hmi', 'scrypt', await hashPassword('s3cret-pass'), ['alerts/+'], 1);
+  registry.start();
+  await registry.verify('hmi', 's3cret-pass');
+  cli.add('other', 'sha256', sha256Hex(generateSecret()), ['x'], 2);
+  registry.poll();
+  t.notOk(registry.verify('hmi', 's3cret-pass') instanceof Promise, 'still a cache hit after an unrelated change');
+  cli.setCredential('hmi', 'scrypt', await hashPassword('new-pass-123'), 3);
+  registry.poll();
+  const old = registry.verify('hmi', 's3cret-pass');
+  t.ok(old instanceof Promise, 're-keyed: checked again');
+  t.equal(await old, undefined, 'and the old password is refused');
+});
+
 t.test('changes made by another connection are picked up; removals and re-keys are reported', async (t) => {
   const { registry, cli } = setup(t);
   const a = generateSecret();
