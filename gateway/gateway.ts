@@ -106,7 +106,7 @@ export class Gateway {
     this.ingestRate = new RateMeter(this.clock);
     this.originApi = new OriginApi({
       config, outbox: this.outbox, pipeline: this.pipeline, devices: this.devices, metrics: this.metrics, broker: this.broker,
-      storedReadings: this.ingestRate,
+      storedReadings: this.ingestRate, startedAt: () => this.#startedAt,
       log: log.child({ component: 'origin-api' }), clock: this.clock, models: () => this.scoring,
     });
     if (config.scoring.enabled) {

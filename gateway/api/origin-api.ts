@@ -30,6 +30,8 @@ export interface OriginApiDeps {
   devices: DeviceRegistry;
   metrics: GatewayMetrics;
   broker: { listening: boolean; port: number; clientCount: number };
+  /** When the gateway started (uptime in the ops endpoints). */
+  startedAt: () => number;
   /** Readings committed by the pipeline (the gateway's meter, fed by its commit listener). */
   storedReadings: RateMeter;
   /** The scoring engine once it is running; the ML endpoints answer 503 while this returns undefined. */
@@ -66,7 +68,6 @@ const PRUNE_INTERVAL_MS = 60_000;
 export class OriginApi {
   readonly context: OriginApiContext;
   #pruneTimer: NodeJS.Timeout | undefined;
-  #startedAt = 0;
 
   constructor(deps: OriginApiDeps) {
     const events = new HttpEventStore({ outbox: deps.outbox });
@@ -92,7 +93,7 @@ export class OriginApi {
       models: deps.models ?? (() => undefined),
       log: deps.log,
       clock: deps.clock,
-      startedAt: () => this.#startedAt,
+      startedAt: deps.startedAt,
       retryAfterFullSeconds: 30,
     };
   }
@@ -104,7 +105,7 @@ export class OriginApi {
 
   /** Call after the outbox is open. */
   start(): void {
-    this.#startedAt = this.context.clock();
+    if (this.#pruneTimer !== undefined) return; // started already
     this.context.events.open();
     this.context.monitor.start();
     this.#pruneTimer = setInterval(() => {
