@@ -18,6 +18,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { PendingReading, SyncStore } from '../outbox/sync-store.js';
 import { Backoff } from './backoff.js';
+import { encodeBatchBody } from './batch-body.js';
 import { CloudClient } from './cloud-client.js';
 import type { KeySource } from './key-source.js';
 import { classifyError, classifyStatus, type BatchOutcome } from './outcome.js';
@@ -298,7 +299,6 @@ export class SyncEngine {
       for (const r of rows) {
         cursor = r.seq;
         if (this.#claimed.has(r.seq)) continue;
-        if (lane === 'backlog') r.historical = true;
         out.push(r);
         bytes += r.sizeEstimate;
       }
@@ -355,11 +355,10 @@ export class SyncEngine {
   }
 
   #serialize(batch: Batch): string {
-    const readings: Reading[] = batch.readings.map(({ sizeEstimate: _s, ...r }) => r);
-    const doc: Record<string, unknown> = { v: 1, gatewayId: this.#gatewayId, epoch: this.#outbox.epoch, batchId: batch.id, readings };
-    if (batch.alerts.length > 0) doc.alerts = batch.alerts;
-    if (batch.gaps.length > 0) doc.gaps = batch.gaps.map(({ id: _id, ...g }) => g);
-    return JSON.stringify(doc);
+    return encodeBatchBody({
+      gatewayId: this.#gatewayId, epoch: this.#outbox.epoch, batchId: batch.id, readings: batch.readings, alerts: batch.alerts,
+      gaps: batch.gaps.map(({ id: _id, ...g }) => g),
+    });
   }
 
   #handle(batch: Batch, outcome: BatchOutcome, body: any): void {
