@@ -4,7 +4,8 @@
  * thread or inside the writer thread (sqlite-writer-thread.ts); statements are prepared once.
  */
 import type Database from 'better-sqlite3';
-import type { IngestResult, IngestWrite, ReadingRow } from './store.js';
+import type { IngestResult } from './store.js';
+import { NUM_COLS, TEXT_COLS, type PackedReadings, type PackedWrite } from './packed-readings.js';
 
 /** Rows per multi-row INSERT: fewer statement steps per batch, well under SQLite's parameter limit. */
 const CHUNK = 50;
@@ -28,7 +29,7 @@ export class SqliteBatchWriter {
   private readonly touchGateway: Stmt;
   private readonly params = new Array<unknown>(CHUNK * READING_COLS);
   private readonly one = new Array<unknown>(READING_COLS);
-  readonly writeGroup: (writes: IngestWrite[]) => IngestResult[];
+  readonly writeGroup: (writes: PackedWrite[]) => IngestResult[];
 
   constructor(db: Database.Database) {
     this.findStream = db.prepare('SELECT id FROM streams WHERE gateway_id = ? AND epoch = ?');
@@ -51,7 +52,7 @@ export class SqliteBatchWriter {
       `INSERT INTO gateways (id, last_sync_at, last_batch_id) VALUES (?,?,?)
        ON CONFLICT (id) DO UPDATE SET last_sync_at = excluded.last_sync_at, last_batch_id = excluded.last_batch_id`,
     );
-    this.writeGroup = db.transaction((writes: IngestWrite[]) => writes.map((w) => this.writeBatch(w)));
+    this.writeGroup = db.transaction((writes: PackedWrite[]) => writes.map((w) => this.writeBatch(w)));
   }
 
   /** Inside the transaction, so a stream created here disappears with it on rollback. */
@@ -60,7 +61,7 @@ export class SqliteBatchWriter {
     return found ? found.id : Number(this.insertStream.run(gatewayId, epoch).lastInsertRowid);
   }
 
-  private writeBatch(w: IngestWrite): IngestResult {
+  private writeBatch(w: PackedWrite): IngestResult {
     const rows = w.readings;
     const n = rows.length;
     const p = this.params;
@@ -68,11 +69,11 @@ export class SqliteBatchWriter {
     let accepted = 0;
     let i = 0;
     for (; i + CHUNK <= n; i += CHUNK) {
-      for (let j = 0; j < CHUNK; j++) fillReading(p, j * READING_COLS, stream, w.now, rows[i + j]!);
+      for (let j = 0; j < CHUNK; j++) fillReading(p, j * READING_COLS, stream, w.now, rows, i + j);
       accepted += this.insertChunk.run(p).changes;
     }
     for (; i < n; i++) {
-      fillReading(this.one, 0, stream, w.now, rows[i]!);
+      fillReading(this.one, 0, stream, w.now, rows, i);
       accepted += this.insertOne.run(this.one).changes;
     }
     for (const a of w.alerts) {
@@ -85,26 +86,30 @@ export class SqliteBatchWriter {
   }
 }
 
-function fillReading(p: unknown[], o: number, stream: number, now: number, r: ReadingRow): void {
+function fillReading(p: unknown[], o: number, stream: number, now: number, rows: PackedReadings, i: number): void {
+  const nums = rows.nums;
+  const text = rows.text;
+  const a = i * NUM_COLS;
+  const t = i * TEXT_COLS;
   p[o] = stream;
-  p[o + 1] = r.seq;
-  p[o + 2] = r.ts;
-  p[o + 3] = r.receivedAt;
+  p[o + 1] = nums[a];
+  p[o + 2] = nums[a + 1];
+  p[o + 3] = nums[a + 2];
   p[o + 4] = now;
-  p[o + 5] = r.asset;
-  p[o + 6] = r.sensor;
-  p[o + 7] = r.value;
-  p[o + 8] = r.unit;
-  p[o + 9] = r.quality;
-  p[o + 10] = r.scores;
-  p[o + 11] = r.historical ? 1 : 0;
+  p[o + 5] = text[t];
+  p[o + 6] = text[t + 1];
+  p[o + 7] = nums[a + 3];
+  p[o + 8] = text[t + 2];
+  p[o + 9] = text[t + 3];
+  p[o + 10] = text[t + 4];
+  p[o + 11] = nums[a + 4];
 }
 
 /** Most batches committed together by a group commit. */
 export const MAX_GROUP = 8;
 
 export interface Pending {
-  write: IngestWrite;
+  write: PackedWrite;
   resolve: (r: IngestResult) => void;
   reject: (err: unknown) => void;
 }
@@ -118,7 +123,7 @@ export class GroupCommitter {
   private readonly pending: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly write: (writes: IngestWrite[]) => IngestResult[]) {}
+  constructor(private readonly write: (writes: PackedWrite[]) => IngestResult[]) {}
 
   submit(p: Pending): void {
     this.pending.push(p);

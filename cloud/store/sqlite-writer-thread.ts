@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { GroupCommitter, SqliteBatchWriter } from './sqlite-batch-writer.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
-import type { IngestWrite } from './store.js';
+import type { PackedWrite } from './packed-readings.js';
 
 export interface WriterThreadData {
   file: string;
@@ -48,7 +48,7 @@ if (port) {
   port.on('message', (msg: { id: number; op: WriterOp; args: unknown[] }) => {
     const { id, op, args } = msg;
     if (op === 'ingest') {
-      committer.submit({ write: args[0] as IngestWrite, resolve: (result) => reply({ id, result }), reject: (err) => fail(id, err) });
+      committer.submit({ write: args[0] as PackedWrite, resolve: (result) => reply({ id, result }), reject: (err) => fail(id, err) });
       return;
     }
     try {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { GroupCommitter, SqliteBatchWriter } from './sqlite-batch-writer.js';
+import { packWrite } from './packed-readings.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import type { WriterOp, WriterReply, WriterThreadData } from './sqlite-writer-thread.js';
 import type { Heartbeat, ModelVersionSeen, StoredAlert, StoredReading } from '../../shared/protocol.js';
@@ -266,20 +267,21 @@ export class SqliteStore implements CloudStore {
   /** Group-committed, on the writer thread when there is one (see sqlite-batch-writer.ts). */
   ingest(write: IngestWrite): Promise<IngestResult> {
     this.handle;
+    const packed = packWrite(write);
     if (this.local) {
       const committer = this.local.committer;
-      return new Promise((resolve, reject) => committer.submit({ write, resolve, reject }));
+      return new Promise((resolve, reject) => committer.submit({ write: packed, resolve, reject }));
     }
-    return this.call('ingest', [write]) as Promise<IngestResult>;
+    return this.call('ingest', [packed], [packed.readings.nums.buffer as ArrayBuffer]) as Promise<IngestResult>;
   }
 
-  private call(op: WriterOp, args: unknown[]): Promise<unknown> {
+  private call(op: WriterOp, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const writer = this.writer;
       if (!writer) return reject(new Error('sqlite writer thread is not running'));
       const id = this.nextId++;
       this.inflight.set(id, { resolve, reject });
-      writer.postMessage({ id, op, args });
+      writer.postMessage({ id, op, args }, transfer);
     });
   }
 
