@@ -11,10 +11,22 @@ export const MAX_READINGS_PER_SENSOR = 10_000;
 /** Readings a series may hold beyond twice what it keeps before old ones are dropped. */
 const SLACK = 32;
 
-interface Series {
-  ts: number[];
-  values: number[];
+function featureCount(input: ManifestInput): number {
+  return 'message' in input ? input.message.length : input.features.length;
 }
+
+/**
+ * One (asset, sensor) series: readings in [0, n) of two typed arrays. Old readings are dropped by moving the kept
+ * ones to the front (copyWithin), so a series in its steady state allocates nothing; a JS array dropped with
+ * splice() allocated the removed part and, regrowing, a new backing store every cycle.
+ */
+interface Series {
+  ts: Float64Array;
+  values: Float64Array;
+  n: number;
+}
+
+const INITIAL_CAPACITY = 64;
 
 export class FeatureWindows {
   private readonly assets = new Map<string, Map<string, Series>>();
@@ -44,17 +56,36 @@ export class FeatureWindows {
   }
 
   push(asset: string, sensor: string, ts: number, value: number): void {
+    this.pushAt(asset, sensor, [ts], [value], 0);
+  }
+
+  /**
+   * push() of reading `k` of two columns (a ScoringBatch's ts and value). Passing the columns and an index instead
+   * of two numbers keeps V8 from boxing both doubles into heap numbers on every call.
+   */
+  pushAt(asset: string, sensor: string, tsColumn: ArrayLike<number>, valueColumn: ArrayLike<number>, k: number): void {
+    const ts = tsColumn[k]!;
+    const value = valueColumn[k]!;
     const keepN = this.keepReadings.get(sensor);
     if (keepN === undefined) return;
     let sensors = this.assets.get(asset);
     if (!sensors) this.assets.set(asset, (sensors = new Map()));
     let s = sensors.get(sensor);
-    if (!s) sensors.set(sensor, (s = { ts: [], values: [] }));
-    s.ts.push(ts);
-    s.values.push(value);
+    if (!s) sensors.set(sensor, (s = { ts: new Float64Array(INITIAL_CAPACITY), values: new Float64Array(INITIAL_CAPACITY), n: 0 }));
+    if (s.n === s.ts.length) {
+      const ts2 = new Float64Array(s.ts.length * 2);
+      const values2 = new Float64Array(s.ts.length * 2);
+      ts2.set(s.ts);
+      values2.set(s.values);
+      s.ts = ts2;
+      s.values = values2;
+    }
+    s.ts[s.n] = ts;
+    s.values[s.n] = value;
+    s.n++;
     // Old readings are dropped in chunks, not one per push: vector() reads windows from the end (by count or by
-    // time), so readings older than needed are never read, and one splice per keepN pushes stays cheap.
-    const n = s.values.length;
+    // time), so readings older than needed are never read, and one move per keepN pushes stays cheap.
+    const n = s.n;
     if (n < 2 * keepN + SLACK) return;
     const keepMs = this.keepMs.get(sensor);
     let drop = 0;
@@ -66,8 +97,9 @@ export class FeatureWindows {
       drop = Math.max(drop, n - MAX_READINGS_PER_SENSOR);
     }
     if (drop > 0) {
-      s.ts.splice(0, drop);
-      s.values.splice(0, drop);
+      s.ts.copyWithin(0, drop, n);
+      s.values.copyWithin(0, drop, n);
+      s.n = n - drop;
     }
   }
 
@@ -77,19 +109,27 @@ export class FeatureWindows {
    * its feature's minReadings.
    */
   vector(asset: string, input: ManifestInput, ts: number): Float64Array | 'incomplete' | 'filling' {
+    const row = new Float64Array(featureCount(input));
+    const got = this.vectorInto(asset, input, ts, row, 0);
+    return got === 'ok' ? row : got;
+  }
+
+  /**
+   * vector(), written into `out` from `offset` (the scoring engine fills one feature matrix per model run, so no
+   * array is allocated per event). On `incomplete` or `filling`, what was written there is to be ignored.
+   */
+  vectorInto(asset: string, input: ManifestInput, ts: number, out: Float64Array, offset: number): 'ok' | 'incomplete' | 'filling' {
     const sensors = this.assets.get(asset);
     if (!sensors) return 'incomplete';
     if ('message' in input) {
-      const row = new Float64Array(input.message.length);
       for (let i = 0; i < input.message.length; i++) {
         const s = sensors.get(input.message[i]!);
-        const at = s ? s.ts.lastIndexOf(ts) : -1;
+        const at = s && s.n > 0 ? s.ts.lastIndexOf(ts, s.n - 1) : -1;
         if (!s || at < 0) return 'incomplete';
-        row[i] = s.values[at]!;
+        out[offset + i] = s.values[at]!;
       }
-      return row;
+      return 'ok';
     }
-    const row = new Float64Array(input.features.length);
     // Features over the same readings of one sensor (s2.mean, s2.std, s2.slope…) share one aggregateAll().
     const all = this.scratch;
     let allOf: Series | undefined;
@@ -98,15 +138,15 @@ export class FeatureWindows {
     for (let i = 0; i < input.features.length; i++) {
       const f = input.features[i]!;
       const s = sensors.get(f.sensor);
-      if (!s || s.values.length === 0) return 'incomplete';
-      let end = s.values.length;
+      if (!s || s.n === 0) return 'incomplete';
+      let end = s.n;
       while (end > 0 && s.ts[end - 1]! > ts) end--; // readings after the event (later in the same batch) do not count
       let start: number;
       if ('readings' in f.window) {
         start = Math.max(0, end - f.window.readings);
         if (end - start === 0 && f.aggregation !== 'count') return 'incomplete';
         if (end - start < (f.minReadings ?? 1)) return 'filling';
-        if (end === start) row[i] = 0; // count of an empty window
+        if (end === start) out[offset + i] = 0; // count of an empty window
         else {
           if (allOf !== s || allFrom !== start || allTo !== end) {
             aggregateAll(s.values, start, end, all);
@@ -114,7 +154,7 @@ export class FeatureWindows {
             allFrom = start;
             allTo = end;
           }
-          row[i] = all[AGGREGATION_INDEX[f.aggregation]]!;
+          out[offset + i] = all[AGGREGATION_INDEX[f.aggregation]]!;
         }
       } else {
         const from = ts - f.window.seconds * 1000;
@@ -125,10 +165,10 @@ export class FeatureWindows {
         // slope per second: x in seconds, relative to the window start to keep the sums well conditioned
         const t0 = s.ts[start] ?? 0;
         const xs = f.aggregation === 'slope' ? s.ts.slice(start, end).map((t) => (t - t0) / 1000) : undefined;
-        row[i] = xs ? aggregate('slope', s.values.slice(start, end), xs) : aggregate(f.aggregation, s.values, undefined, start, end);
+        out[offset + i] = xs ? aggregate('slope', s.values.slice(start, end), xs) : aggregate(f.aggregation, s.values, undefined, start, end);
       }
     }
-    return row;
+    return 'ok';
   }
 
   /** Sensors an input reads (an event must carry at least one of them to trigger scoring). */

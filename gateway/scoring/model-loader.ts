@@ -33,6 +33,11 @@ export interface LoadedModel {
   runRows(rows: readonly ArrayLike<number>[]): Promise<Array<Record<string, number>>>;
   /** runRows plus the time onnxruntime spent in run() (on the session's thread, without queueing). */
   runRowsTimed(rows: readonly ArrayLike<number>[]): Promise<{ outputs: Array<Record<string, number>>; runMs: number }>;
+  /**
+   * The gateway's scoring path: `n` rows of raw feature values in one row-major matrix, one run(); the result is one
+   * column per output, in `outputNames` order, with the time onnxruntime spent in run(). No object per row.
+   */
+  runMatrixTimed(features: ArrayLike<number>, n: number): Promise<{ columns: Float64Array[]; runMs: number }>;
   release(): Promise<void>;
 }
 
@@ -172,16 +177,15 @@ async function validate(dir: string, manifest: ModelManifest, session: ScoringSe
   const fetches = [...new Set(readers.map((r) => r.onnxOutput))];
   const label = `${manifest.name}/${manifest.version}`;
 
-  const runOnce = async (rows: readonly ArrayLike<number>[]): Promise<{ outputs: Array<Record<string, number>>; runMs: number }> => {
-    const n = rows.length;
+  /** One run() over `n` rows of `features` (row-major, `width` values each); one column of values per output. */
+  const runOnce = async (features: ArrayLike<number>, n: number): Promise<{ columns: Float64Array[]; runMs: number }> => {
     const data = elementType === 'float64' ? new Float64Array(n * width) : new Float32Array(n * width);
-    rows.forEach((row, r) => {
-      if (row.length !== width) throw new ModelRunError(label, new Error(`row ${r} has ${row.length} values, ${width} expected`));
-      for (let j = 0; j < width; j++) {
-        const v = row[j]!;
-        data[r * width + j] = center && invScale ? (v - center[j]!) * invScale[j]! : v;
-      }
-    });
+    const size = n * width;
+    if (center && invScale) {
+      for (let i = 0, j = 0; i < size; i++, j = j + 1 === width ? 0 : j + 1) data[i] = (features[i]! - center[j]!) * invScale[j]!;
+    } else {
+      for (let i = 0; i < size; i++) data[i] = features[i]!;
+    }
     let result: Awaited<ReturnType<ScoringSession['run']>>['outputs'];
     let runMs: number;
     try {
@@ -189,7 +193,7 @@ async function validate(dir: string, manifest: ModelManifest, session: ScoringSe
     } catch (err) {
       throw new ModelRunError(label, err);
     }
-    const out: Array<Record<string, number>> = rows.map(() => ({}));
+    const columns: Float64Array[] = [];
     for (const reader of readers) {
       const t = result[reader.onnxOutput];
       if (!t) throw new ModelRunError(label, new Error(`no value for output ${reader.onnxOutput}`));
@@ -199,43 +203,63 @@ async function validate(dir: string, manifest: ModelManifest, session: ScoringSe
       }
       if (reader.column >= k) throw new ModelRunError(label, new Error(`output ${reader.onnxOutput} has ${k} columns, column ${reader.column} asked`));
       const values = t.data as ArrayLike<number | bigint | string>;
+      const column = new Float64Array(n);
       for (let r = 0; r < n; r++) {
         const raw = values[r * k + reader.column];
-        out[r]![reader.name] = typeof raw === 'bigint' ? Number(raw)
+        column[r] = typeof raw === 'bigint' ? Number(raw)
           : typeof raw === 'string' ? (reader.labels ? reader.labels.findIndex((l) => String(l) === raw) : Number.NaN)
             : Number(raw);
       }
+      columns.push(column);
     }
-    return { outputs: out, runMs };
+    return { columns, runMs };
   };
 
   if (problems.length === 0) {
     try {
-      await runOnce([new Float64Array(width)]);
+      await runOnce(new Float64Array(width), 1);
     } catch (err) {
       problems.push(`a test run with ${width} features failed: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
     }
   }
   if (problems.length > 0) throw new ModelInvalidError(dir, problems);
 
-  const runRowsTimed = async (rows: readonly ArrayLike<number>[]) => {
-    if (rows.length === 0) return { outputs: [], runMs: 0 };
-    if (batchable) return runOnce(rows);
-    const outputs: Array<Record<string, number>> = [];
+  const outputNames = readers.map((r) => r.name);
+  const runMatrixTimed = async (features: ArrayLike<number>, n: number): Promise<{ columns: Float64Array[]; runMs: number }> => {
+    if (features.length < n * width) throw new ModelRunError(label, new Error(`${features.length} feature values for ${n} rows of ${width}`));
+    if (n === 0) return { columns: readers.map(() => new Float64Array(0)), runMs: 0 };
+    if (batchable) return runOnce(features, n);
+    // A graph fixed at one row: one run() per row, the columns put together.
+    const columns = readers.map(() => new Float64Array(n));
     let runMs = 0;
-    for (const row of rows) {
-      const r = await runOnce([row]);
-      outputs.push(...r.outputs);
-      runMs += r.runMs;
+    for (let r = 0; r < n; r++) {
+      const one = await runOnce(Array.prototype.slice.call(features, r * width, (r + 1) * width) as number[], 1);
+      one.columns.forEach((c, k) => { columns[k]![r] = c[0]!; });
+      runMs += one.runMs;
     }
+    return { columns, runMs };
+  };
+  const runRowsTimed = async (rows: readonly ArrayLike<number>[]) => {
+    const features = new Float64Array(rows.length * width);
+    rows.forEach((row, r) => {
+      if (row.length !== width) throw new ModelRunError(label, new Error(`row ${r} has ${row.length} values, ${width} expected`));
+      for (let j = 0; j < width; j++) features[r * width + j] = row[j]!;
+    });
+    const { columns, runMs } = await runMatrixTimed(features, rows.length);
+    const outputs = rows.map((_, r) => {
+      const o: Record<string, number> = {};
+      outputNames.forEach((name, k) => { o[name] = columns[k]![r]!; });
+      return o;
+    });
     return { outputs, runMs };
   };
   return {
     dir,
     manifest,
     featureNames: names,
-    outputNames: readers.map((r) => r.name),
+    outputNames,
     batchable,
+    runMatrixTimed,
     runRowsTimed,
     runRows: async (rows) => (await runRowsTimed(rows)).outputs,
     release: () => session.release(),

@@ -42,14 +42,6 @@ export class ScoringBatch {
     this.sensor[i] = sensor;
   }
 
-  /** Readings [from, to) as a new batch (for scoring a deep queue in parts). */
-  slice(from: number, to: number): ScoringBatch {
-    const end = Math.min(to, this.length);
-    const b = new ScoringBatch(Math.max(1, end - from));
-    for (let i = from; i < end; i++) b.push(this.seq[i]!, this.ts[i]!, this.asset[i] as string, this.sensor[i] as string, this.value[i]!);
-    return b;
-  }
-
   /** Empties the batch, keeping its capacity. */
   clear(): void {
     this.length = 0;

@@ -141,9 +141,8 @@ export class ScoringStage {
     this.#spanFrom = Number.POSITIVE_INFINITY;
     try {
       for (let i = 0; i < all.length && !this.#stopped; i += this.#maxBatch) {
-        const part = all.length <= this.#maxBatch ? all : all.slice(i, i + this.#maxBatch);
-        const lastPart = i + this.#maxBatch >= all.length;
-        await this.#scoreBatch(part, from, lastPart ? to : part.seq[part.length - 1]!);
+        const end = Math.min(all.length, i + this.#maxBatch);
+        await this.#scoreBatch(all, i, end, from, end === all.length ? to : all.seq[end - 1]!);
       }
     } finally {
       all.clear();
@@ -155,10 +154,13 @@ export class ScoringStage {
     }
   }
 
-  /** Scores one micro-batch; `from`..`last` is the span of committed seqs it covers (sensors no model reads too). */
-  async #scoreBatch(batch: ScoringBatch, from: number, last: number): Promise<void> {
+  /**
+   * Scores the readings [start, end) of a micro-batch; `from`..`last` is the span of committed seqs it covers
+   * (sensors no model reads too).
+   */
+  async #scoreBatch(batch: ScoringBatch, start: number, end: number, from: number, last: number): Promise<void> {
     try {
-      const { scores, alerts } = await this.#engine.score(batch);
+      const { scores, alerts } = await this.#engine.score(batch, start, end);
       if (this.#stopped || !this.#outbox.isOpen) return;
       const s = this.#stmts!;
       this.#outbox.database.transaction(() => {

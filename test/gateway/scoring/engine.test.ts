@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../../shared/logger.js';
-import { ScoringEngine, type ScoringInput } from '../../../gateway/scoring/engine.js';
+import { ScoringBatch, ScoringEngine, type ScoringInput } from '../../../gateway/scoring/engine.js';
 import type { RegistryEvent } from '../../../gateway/scoring/model-registry.js';
 import type { ModelService } from '../../../gateway/api/model-service.js';
 import type { ScoringConfigInput } from '../../../gateway/scoring/scoring-config.js';
@@ -84,6 +84,21 @@ t.test('one score per (asset, ts) event, on the seq of its last reading; bad rea
   t.match(engine.latest('press-1'), { 'failure-test/p_fail': { version: '1', ts: 2000 } });
   t.match(engine.list(), [{ name: 'failure-test', version: '1', status: 'active', rowsScored: 2, assets: ['press-1', 'press-2'],
     outputs: ['p_fail', 'label'] }]);
+});
+
+t.test('score(batch, from, to) scores only that part of a batch, as scoring the part on its own does', async (t) => {
+  const root = tmp(t);
+  writeModelDir(root, regressorManifest('1'), mlRegressor());
+  const a = await startEngine(t, root);
+  const b = await startEngine(t, root);
+  const readings = [...message('machine-1', 1, x(13, 0, 5)), ...message('machine-1', 2, x(11, 0, 5)), ...message('machine-2', 2, x(12, 1, 5)),
+    ...message('machine-1', 3, x(10, 0, 6))];
+  const batch = ScoringBatch.from(readings);
+  const part = await a.engine.score(batch, 3, 9);
+  const alone = await b.engine.score(readings.slice(3, 9));
+  t.same(part.scores, alone.scores);
+  t.same(part.scores.map((s) => s.seq), [readings[5]!.seq, readings[8]!.seq], 'the two events of readings 3..8');
+  t.same((await a.engine.score(batch, 9, 100)).scores.map((s) => s.seq), [readings[11]!.seq], 'an end past the batch stops at its end');
 });
 
 t.test('window features keep the last value of sensors not in the current message', async (t) => {

@@ -24,6 +24,21 @@ t.test('reading windows keep only what the models need', async (t) => {
   t.equal(w.vector('b', input, 12), 'incomplete', 'unknown asset');
 });
 
+t.test('vectorInto writes the vector at an offset of a shared matrix and nothing else', async (t) => {
+  const w = new FeatureWindows();
+  const input = { name: 'x', features: [
+    { sensor: 's', aggregation: 'mean' as const, window: { readings: 3 } },
+    { sensor: 's', aggregation: 'max' as const, window: { readings: 5 } },
+  ] };
+  w.require(input);
+  for (let i = 1; i <= 8; i++) w.pushAt('a', 's', [i], [i * 3], 0);
+  const m = new Float64Array(6).fill(-1);
+  t.equal(w.vectorInto('a', input, 8, m, 2), 'ok');
+  t.same([...m], [-1, -1, 21, 24, -1, -1]);
+  t.same([...m.subarray(2, 4)], vec(w.vector('a', input, 8)), 'the same values vector() returns');
+  t.equal(w.vectorInto('b', input, 8, m, 0), 'incomplete');
+});
+
 t.test('windows stay exact while old readings are dropped in chunks', async (t) => {
   const w = new FeatureWindows();
   const input = { name: 'x', features: [

@@ -70,6 +70,23 @@ t.test('a regressor of ai.onnx.ml operators (Scaler → TreeEnsembleRegressor) s
   rows.forEach((r, i) => t.equal(out[i]!.rul, expectedRul(...r), `rul(${r.join(',')})`));
 });
 
+t.test('runMatrixTimed: rows in one matrix, one column per output, the same values as runRows', async (t) => {
+  const root = tmp(t);
+  const dir = writeModelDir(root, regressorManifest('1'), mlRegressor());
+  const m = await loadModel(dir);
+  t.teardown(() => m.release());
+  const rows: Array<[number, number, number]> = [[10, 0, 5], [12, 0, 5], [12.5, 1, 5], [11, 0, 6], [30, 1, 1]];
+  const { columns, runMs } = await m.runMatrixTimed(Float64Array.from(rows.flat()), rows.length);
+  t.same(m.outputNames, ['rul']);
+  t.equal(columns.length, 1);
+  t.same([...columns[0]!], (await m.runRows(rows)).map((o) => o.rul));
+  rows.forEach((r, i) => t.equal(columns[0]![i], expectedRul(...r)));
+  t.ok(runMs >= 0);
+  const empty = await m.runMatrixTimed(new Float64Array(0), 0);
+  t.same(empty.columns.map((c) => c.length), [0], 'no rows: empty columns, no run');
+  await t.rejects(m.runMatrixTimed(new Float64Array(5), 2), /5 feature values for 2 rows of 3/, 'a short matrix is refused');
+});
+
 t.test('manifest scaling is applied before the graph', async (t) => {
   const root = tmp(t);
   // the graph's Scaler expects raw x0; feeding (x0 - 2) / 0.5 after manifest scaling of x0 = 11 gives 18 → > 12

@@ -20,8 +20,8 @@ function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }, raise
   const batches: ScoringInput[][] = [];
   const engine = {
     wants: (sensor: string) => sensor !== 's1',
-    score: async (given: ScoringBatch) => {
-      const batch = given.toArray();
+    score: async (given: ScoringBatch, from = 0, to = Number.POSITIVE_INFINITY) => {
+      const batch = given.toArray().slice(from, to);
       batches.push(batch);
       const first = batch[0]!;
       const alerts = raise ? [{ id: `a/m/y/warning/${first.ts}`, asset: first.asset, model: 'm', version: '1.0.0', output: 'y',
