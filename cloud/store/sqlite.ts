@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { GroupCommitter, SqliteBatchWriter } from './sqlite-batch-writer.js';
-import { packWrite } from './packed-readings.js';
+import { packWrite, transferables } from './packed-readings.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import type { WriterOp, WriterReply, WriterThreadData } from './sqlite-writer-thread.js';
 import type { Heartbeat, ModelVersionSeen, StoredAlert, StoredReading } from '../../shared/protocol.js';
@@ -272,7 +272,7 @@ export class SqliteStore implements CloudStore {
       const committer = this.local.committer;
       return new Promise((resolve, reject) => committer.submit({ write: packed, resolve, reject }));
     }
-    return this.call('ingest', [packed], [packed.readings.nums.buffer as ArrayBuffer]) as Promise<IngestResult>;
+    return this.call('ingest', [packed], transferables(packed.readings)) as Promise<IngestResult>;
   }
 
   private call(op: WriterOp, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {

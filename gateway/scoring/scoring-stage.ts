@@ -175,7 +175,7 @@ export class ScoringStage {
             p[j * 5 + 3] = sc.output;
             p[j * 5 + 4] = sc.value;
           }
-          s.scoreChunk.run(p);
+          s.scoreChunk.run(...p); // spread: arguments bind faster than an array's elements
         }
         for (; i < scores.length; i++) {
           const sc = scores[i]!;

@@ -4,7 +4,7 @@
  */
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import t from 'tap';
-import { NUM_COLS, TEXT_COLS, packReadings } from '../../../cloud/store/packed-readings.js';
+import { NUM_COLS, packReadings, textAt, transferables } from '../../../cloud/store/packed-readings.js';
 import type { ReadingRow } from '../../../cloud/store/store.js';
 
 const rows: ReadingRow[] = [
@@ -18,21 +18,25 @@ t.test('every field comes back from the columns', async (t) => {
   t.equal(packed.length, 2);
   const back = (i: number): ReadingRow => {
     const n = packed.nums.subarray(i * NUM_COLS, (i + 1) * NUM_COLS);
-    const s = packed.text.slice(i * TEXT_COLS, (i + 1) * TEXT_COLS);
-    return { seq: n[0]!, ts: n[1]!, receivedAt: n[2]!, value: n[3]!, historical: n[4] === 1, asset: s[0]!, sensor: s[1]!, unit: s[2]!, quality: s[3]!, scores: s[4]! };
+    const s = (col: number) => textAt(packed, i, col);
+    return { seq: n[0]!, ts: n[1]!, receivedAt: n[2]!, value: n[3]!, historical: n[4] === 1, asset: s(0)!, sensor: s(1)!, unit: s(2), quality: s(3), scores: s(4) };
   };
   t.same(back(0), rows[0]);
   t.same(back(1), rows[1]);
+  const many = packReadings(Array.from({ length: 100 }, (_, i) => ({ ...rows[0]!, seq: i, sensor: `s${i % 3}` })));
+  t.same(many.strings, ['pump-1', 's0', 's1', 's2'], 'each distinct string crosses once');
 });
 
 t.test('the numbers cross a message port by transfer, the rows stay as they were', async (t) => {
   const packed = packReadings(rows);
   const { port1, port2 } = new MessageChannel();
-  port1.postMessage(packed, [packed.nums.buffer as ArrayBuffer]);
-  t.equal(packed.nums.length, 0, 'the sender no longer holds the buffer (transferred, not copied)');
+  port1.postMessage(packed, transferables(packed));
+  t.equal(packed.nums.length, 0, 'the sender no longer holds the buffers (transferred, not copied)');
+  t.equal(packed.text.length, 0);
   const got = receiveMessageOnPort(port2)!.message as typeof packed;
   t.equal(got.nums[NUM_COLS], Number.MAX_SAFE_INTEGER);
-  t.equal(got.text[TEXT_COLS + 2], '°C');
+  t.equal(textAt(got, 1, 2), '°C');
+  t.equal(textAt(got, 0, 2), null);
   t.equal(rows[1]!.seq, Number.MAX_SAFE_INTEGER);
   port1.close();
   port2.close();
