@@ -18,17 +18,16 @@ export interface AlertEvent {
   ts: number;
 }
 
-interface Raised {
-  id: string;
-  severity: string;
-}
-
-/** Thresholds raised for one (asset, model name, output), by index into the manifest's thresholds. */
-type RaisedSlots = Array<Raised | undefined>;
+/** Ids of raised alerts of one (asset, model name, output): by threshold severity, then threshold index. */
+type RaisedIds = Map<string, Array<string | undefined>>;
 
 export class AlertTracker {
-  /** asset → model name → output → raised slots. Nested maps: no key string is built per scored value. */
-  private readonly raised = new Map<string, Map<string, Map<string, RaisedSlots>>>();
+  /**
+   * asset → model name → output → raised ids. Nested maps, so no key string is built per scored value; entries are
+   * created only when an alert is raised. The (index, severity) pair names a threshold as the former
+   * `asset/model/output/severity/index` key did, so versions that order their thresholds differently keep apart.
+   */
+  private readonly raised = new Map<string, Map<string, Map<string, RaisedIds>>>();
 
   /** Events for one scored value. Thresholds of other outputs are ignored. */
   evaluate(args: { asset: string; model: string; version: string; output: string; value: number; ts: number;
@@ -42,25 +41,32 @@ export class AlertTracker {
   evaluateInto(out: AlertEvent[], asset: string, model: string, version: string, output: string, value: number, ts: number,
     thresholds: readonly ManifestThreshold[]): void {
     if (!Number.isFinite(value)) return;
-    let slots: RaisedSlots | undefined;
+    let ids: RaisedIds | undefined;
+    let looked = false;
     for (let index = 0; index < thresholds.length; index++) {
       const t = thresholds[index]!;
       if (t.output !== output) continue;
-      slots ??= this.slots(asset, model, output);
-      const current = slots[index];
-      // A slot raised under another severity (a hot swap reordered the thresholds) counts as not raised.
-      if (!current || current.severity !== t.severity) {
+      if (!looked) {
+        ids = this.raised.get(asset)?.get(model)?.get(output);
+        looked = true;
+      }
+      const bySeverity = ids?.get(t.severity);
+      const current = bySeverity?.[index];
+      if (current === undefined) {
         const crossed = t.when === 'above' ? value > t.value : value < t.value;
         if (!crossed) continue;
         const id = `${asset}/${model}/${t.output}/${t.severity}/${ts}`;
-        slots[index] = { id, severity: t.severity };
-        out.push({ id, asset, model, version, output, severity: t.severity, state: 'raised', value, threshold: t.value, ts });
+        ids ??= this.create(asset, model, output);
+        let list = ids.get(t.severity);
+        if (!list) ids.set(t.severity, (list = []));
+        list[index] = id;
+        out.push({ asset, model, version, output, severity: t.severity, value, ts, id, state: 'raised', threshold: t.value });
       } else {
         const clearAt = t.clear ?? t.value;
         const back = t.when === 'above' ? value <= clearAt : value >= clearAt;
         if (!back) continue;
-        slots[index] = undefined;
-        out.push({ id: current.id, asset, model, version, output, severity: t.severity, state: 'cleared', value, threshold: clearAt, ts });
+        bySeverity![index] = undefined;
+        out.push({ asset, model, version, output, severity: t.severity, value, ts, id: current, state: 'cleared', threshold: clearAt });
       }
     }
   }
@@ -69,18 +75,18 @@ export class AlertTracker {
   active(asset: string): string[] {
     const out: string[] = [];
     for (const outputs of this.raised.get(asset)?.values() ?? []) {
-      for (const slots of outputs.values()) for (const r of slots) if (r) out.push(r.id);
+      for (const ids of outputs.values()) for (const list of ids.values()) for (const id of list) if (id !== undefined) out.push(id);
     }
     return out;
   }
 
-  private slots(asset: string, model: string, output: string): RaisedSlots {
+  private create(asset: string, model: string, output: string): RaisedIds {
     let models = this.raised.get(asset);
     if (!models) this.raised.set(asset, (models = new Map()));
     let outputs = models.get(model);
     if (!outputs) models.set(model, (outputs = new Map()));
-    let slots = outputs.get(output);
-    if (!slots) outputs.set(output, (slots = []));
-    return slots;
+    let ids = outputs.get(output);
+    if (!ids) outputs.set(output, (ids = new Map()));
+    return ids;
   }
 }

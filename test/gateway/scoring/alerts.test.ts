@@ -1,0 +1,42 @@
+/**
+ * Alert state is per (asset, model name, output, threshold severity and position): a version that orders its
+ * thresholds differently does not take over, or lose, an alert another version raised; nothing is kept for values
+ * that never raised anything.
+ */
+import t from 'tap';
+import { AlertTracker, type AlertEvent } from '../../../gateway/scoring/alerts.js';
+
+const v1 = [
+  { output: 'y', when: 'above' as const, value: 5, severity: 'warning' },
+  { output: 'y', when: 'above' as const, value: 8, severity: 'critical' },
+];
+const v2 = [v1[1]!, v1[0]!]; // the same thresholds, the other way round
+
+t.test('an alert raised under one threshold order clears under it after a swap to another order and back', async (t) => {
+  const a = new AlertTracker();
+  const ev = (value: number, ts: number, thresholds: typeof v1) => {
+    const out: AlertEvent[] = [];
+    a.evaluateInto(out, 'p', 'm', thresholds === v1 ? '1' : '2', 'y', value, ts, thresholds);
+    return out.map((e) => `${e.state}:${e.id}`);
+  };
+  t.same(ev(6, 1, v1), ['raised:p/m/y/warning/1']);
+  t.same(ev(9, 2, v2), ['raised:p/m/y/critical/2', 'raised:p/m/y/warning/2'], 'v2 keeps its own state for its own order');
+  t.same(ev(3, 3, v1), ['cleared:p/m/y/warning/1'], 'back on v1, the alert v1 raised clears');
+  t.same(ev(3, 4, v2), ['cleared:p/m/y/critical/2', 'cleared:p/m/y/warning/2']);
+  t.same(a.active('p'), []);
+});
+
+t.test('events carry the value, the threshold crossed, and the fields in their usual order', async (t) => {
+  const a = new AlertTracker();
+  const [raised] = a.evaluate({ asset: 'p', model: 'm', version: '1', output: 'y', value: 6, ts: 10, thresholds: v1 });
+  t.same(Object.keys(raised!), ['asset', 'model', 'version', 'output', 'severity', 'value', 'ts', 'id', 'state', 'threshold']);
+  t.match(raised, { value: 6, threshold: 5, state: 'raised', severity: 'warning' });
+  t.same(a.evaluate({ asset: 'p', model: 'm', version: '1', output: 'other', value: 99, ts: 11, thresholds: v1 }), [], 'other outputs: nothing');
+  t.same(a.evaluate({ asset: 'p', model: 'm', version: '1', output: 'y', value: Number.NaN, ts: 12, thresholds: v1 }), [], 'NaN: nothing');
+});
+
+t.test('values that raise nothing leave no state behind', async (t) => {
+  const a = new AlertTracker();
+  for (let i = 0; i < 1000; i++) a.evaluate({ asset: `asset-${i}`, model: 'm', version: '1', output: 'y', value: 1, ts: i, thresholds: v1 });
+  t.equal((a as unknown as { raised: Map<string, unknown> }).raised.size, 0);
+});
