@@ -87,7 +87,14 @@ function widen(job: Job): Job {
 }
 
 /** Indexes of a batch's readings (of one asset), in a buffer kept from batch to batch. */
-interface IndexList { idx: Int32Array; n: number }
+interface IndexList { asset: string; idx: Int32Array; n: number }
+
+/** Whether two versions read the same features in the same order (so one's feature rows fit the other). */
+function sameFeatures(a: VersionEntry, b: VersionEntry): boolean {
+  const x = a.loaded?.featureNames;
+  const y = b.loaded?.featureNames;
+  return x !== undefined && y !== undefined && x.length === y.length && x.every((name, i) => name === y[i]);
+}
 
 /** The latest score of one output of one model for one asset, updated in place as scores come. */
 interface LatestScore { model: string; version: string; output: string; value: number; ts: number }
@@ -107,6 +114,7 @@ export class ScoringEngine {
   private readonly jobOf = new WeakMap<VersionEntry, Job>();
   /** Reading indexes per asset of the batch being built, reused likewise. */
   private readonly perAsset = new Map<string, IndexList>();
+  private readonly touched: IndexList[] = [];
   private models: ModelRegistry | null = null;
   private sessions: SessionFactory | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -164,7 +172,8 @@ export class ScoringEngine {
 
   /**
    * Scores a micro-batch (given as readings or as a ScoringBatch, which the engine only reads), or the readings
-   * [from, to) of a ScoringBatch.
+   * [from, to) of a ScoringBatch. Batches are scored one after another and a ScoringBatch is read when its turn
+   * comes, not copied: it must not change until the returned promise settles.
    */
   score(input: readonly ScoringInput[] | ScoringBatch, from = 0, to = Number.POSITIVE_INFINITY): Promise<{ scores: ScoreRecord[]; alerts: AlertEvent[] }> {
     const batch = input instanceof ScoringBatch ? input : ScoringBatch.from(input);
@@ -242,7 +251,10 @@ export class ScoringEngine {
     // Reading indexes per asset; consecutive readings mostly share an asset (one message), so the map is asked once
     // per run of them.
     const perAsset = this.perAsset;
-    for (const list of perAsset.values()) list.n = 0;
+    // Assets in the order this batch first names them (the lists themselves are kept from batch to batch).
+    const touched = this.touched;
+    for (const l of touched) l.n = 0;
+    touched.length = 0;
     if (perAsset.size > 10_000) perAsset.clear(); // bounded: assets come and go over months
     let lastAsset: unknown;
     let list: IndexList | undefined;
@@ -259,7 +271,8 @@ export class ScoringEngine {
       }
       if (asset !== lastAsset || !list) {
         list = perAsset.get(asset as string);
-        if (!list) perAsset.set(asset as string, (list = { idx: new Int32Array(256), n: 0 }));
+        if (!list) perAsset.set(asset as string, (list = { asset: asset as string, idx: new Int32Array(256), n: 0 }));
+        if (list.n === 0) touched.push(list);
         lastAsset = asset;
       }
       if (list.n === list.idx.length) {
@@ -270,9 +283,9 @@ export class ScoringEngine {
       list.idx[list.n++] = i;
     }
     const jobs = new Map<VersionEntry, Job>();
-    for (const [asset, list] of perAsset) {
+    for (const list of touched) {
+      const asset = list.asset;
       const n = list.n;
-      if (n === 0) continue;
       const readings = list.idx;
       const applicable = versions.filter((v) => v.loaded && v.matches(asset));
       let i = 0;
@@ -341,7 +354,9 @@ export class ScoringEngine {
       this.log.warn({ err, model: entry.name, version: entry.version, rows: n }, 'model run failed');
       if (mayRollBack && this.models && entry.status === 'active' && entry.consecutiveErrors >= this.config.rollback.consecutiveErrors) {
         const to = this.models.rollback(entry, `${entry.consecutiveErrors} consecutive failed runs: ${(err as Error).message}`);
-        if (to) {
+        // The rows were built for the failing version's input: the version it replaces scores them only if it
+        // reads the same features in the same order (otherwise its next batches are scored from its own input).
+        if (to && sameFeatures(entry, to)) {
           to.inflight++;
           try {
             return await this.runJob(to, features, n, false);

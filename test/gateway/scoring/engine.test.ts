@@ -101,6 +101,29 @@ t.test('score(batch, from, to) scores only that part of a batch, as scoring the 
   t.same((await a.engine.score(batch, 9, 100)).scores.map((s) => s.seq), [readings[11]!.seq], 'an end past the batch stops at its end');
 });
 
+t.test('batches of very different sizes score as message by message (buffers reused from batch to batch)', async (t) => {
+  const root = tmp(t);
+  writeModelDir(root, regressorManifest('1'), mlRegressor());
+  const batched = await startEngine(t, root);
+  const single = await startEngine(t, root);
+  let ts = 0;
+  // 150 events (past the 64 rows a job starts with, and 450 readings of one asset, past its first index buffer),
+  // then 3, then 200 over two assets, then 1: stale rows of a bigger batch must never leak into a smaller one.
+  const sizes = [150, 3, 200, 1];
+  for (const size of sizes) {
+    const readings: ScoringInput[] = [];
+    for (let e = 0; e < size; e++) {
+      ts++;
+      readings.push(...message(e % 2 === 0 ? 'machine-1' : 'machine-2', ts, x(10 + (ts % 7), ts % 2, 5 + (ts % 3))));
+    }
+    const got = await batched.engine.score(readings);
+    const want: Array<{ seq: number; value: number }> = [];
+    for (let e = 0; e < size; e++) want.push(...(await single.engine.score(readings.slice(e * 3, e * 3 + 3))).scores);
+    const bySeq = (xs: Array<{ seq: number; value: number }>) => xs.map((s) => [s.seq, s.value]).sort((a, b) => a[0]! - b[0]!);
+    t.same(bySeq(got.scores), bySeq(want), `a batch of ${size} events (scores grouped by asset, so compared by seq)`);
+  }
+});
+
 t.test('window features keep the last value of sensors not in the current message', async (t) => {
   const root = tmp(t);
   writeModelDir(root, regressorManifest('1'), mlRegressor());
@@ -256,6 +279,20 @@ t.test('rollback: a version whose runs keep failing goes back to the previous on
   t.ok(events.some((e) => e.kind === 'rolled-back'));
   await engine.refresh();
   t.equal(engine.list()[1]!.status, 'failed', 'the rolled-back folder is not reloaded until it changes');
+});
+
+t.test('rollback to a version with another input: its rows are not rescored by it, its next batches are', async (t) => {
+  const root = tmp(t);
+  writeModelDir(root, regressorManifest('1'), mlRegressor());
+  writeModelDir(root, regressorManifest('2', { input: { name: 'X', features: [...REGRESSOR_FEATURES,
+    { sensor: 'd', aggregation: 'last', window: { readings: 1 } }] } as never }), breaksOnBatches(4));
+  const { engine } = await startEngine(t, root, { rollback: { consecutiveErrors: 3 } });
+  const two = (ts: number) => [...message('machine-1', ts, { ...x(13, 0, 5), d: 1 }), ...message('machine-2', ts, { ...x(11, 0, 5), d: 1 })];
+  await engine.score(two(1));
+  await engine.score(two(2));
+  t.same((await engine.score(two(3))).scores, [], 'rolled back, but 4-feature rows are not fed to the 3-feature version');
+  t.same(engine.list().map((m) => [m.version, m.status]), [['1', 'active'], ['2', 'failed']]);
+  t.same((await engine.score(two(4))).scores.map((s) => [s.version, s.value]), [['1', 107], ['1', 90]], 'then version 1 scores from its own input');
 });
 
 t.test('rollback on a latency blow-up', async (t) => {

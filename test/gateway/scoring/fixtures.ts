@@ -62,14 +62,15 @@ export function expectedRul(x0: number, _x1: number, x2: number): number {
   return REGRESSOR.base + (s0 <= 1 ? (s2 <= 0 ? -10 : -20) : 7);
 }
 
-export function mlRegressor(opts: { inputName?: string; features?: number; base?: number } = {}): Uint8Array {
+/** `batch: 1` fixes the graph's batch axis at one row (as some exporters do): the loader then runs rows one by one. */
+export function mlRegressor(opts: { inputName?: string; features?: number; base?: number; batch?: 1 } = {}): Uint8Array {
   const width = opts.features ?? 3;
   return buildModel({
     opsets: { '': 17, [ML_DOMAIN]: 3 },
     graph: {
       name: 'regressor',
-      inputs: [{ name: opts.inputName ?? 'X', type: tensorType(DataType.FLOAT, ['batch', width]) }],
-      outputs: [{ name: 'variable', type: tensorType(DataType.FLOAT, ['batch', 1]) }],
+      inputs: [{ name: opts.inputName ?? 'X', type: tensorType(DataType.FLOAT, [opts.batch ?? 'batch', width]) }],
+      outputs: [{ name: 'variable', type: tensorType(DataType.FLOAT, [opts.batch ?? 'batch', 1]) }],
       nodes: [
         { op: 'Scaler', domain: ML_DOMAIN, inputs: [opts.inputName ?? 'X'], outputs: ['scaled'],
           attrs: { offset: attr.floats(REGRESSOR.offset.slice(0, width).concat(new Array(Math.max(0, width - 3)).fill(0))),
@@ -115,12 +116,12 @@ export function linearClassifier(): Uint8Array {
  * A model that loads and scores one row, but fails for batches of two or more (a Reshape to a fixed [1, 1]):
  * a real run-time fault for rollback tests.
  */
-export function breaksOnBatches(): Uint8Array {
+export function breaksOnBatches(width = 3): Uint8Array {
   return buildModel({
     opsets: { '': 17 },
     graph: {
       name: 'fixed_batch',
-      inputs: [{ name: 'X', type: tensorType(DataType.FLOAT, ['N', 3]) }],
+      inputs: [{ name: 'X', type: tensorType(DataType.FLOAT, ['N', width]) }],
       outputs: [{ name: 'variable', type: tensorType(DataType.FLOAT, [1, 1]) }],
       initializers: [
         { name: 'axes', dataType: DataType.INT64, dims: [1], int64s: [1] },
