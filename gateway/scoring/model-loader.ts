@@ -31,8 +31,6 @@ export interface LoadedModel {
   readonly batchable: boolean;
   /** Scores rows (raw feature values, manifest scaling applied here) with one run(); one record per row. */
   runRows(rows: readonly ArrayLike<number>[]): Promise<Array<Record<string, number>>>;
-  /** runRows plus the time onnxruntime spent in run() (on the session's thread, without queueing). */
-  runRowsTimed(rows: readonly ArrayLike<number>[]): Promise<{ outputs: Array<Record<string, number>>; runMs: number }>;
   /**
    * The gateway's scoring path: `n` rows of raw feature values in one row-major matrix, one run(); the result is one
    * column per output, in `outputNames` order, with the time onnxruntime spent in run(). No object per row.
@@ -239,19 +237,18 @@ async function validate(dir: string, manifest: ModelManifest, session: ScoringSe
     }
     return { columns, runMs };
   };
-  const runRowsTimed = async (rows: readonly ArrayLike<number>[]) => {
+  const runRows = async (rows: readonly ArrayLike<number>[]): Promise<Array<Record<string, number>>> => {
     const features = new Float64Array(rows.length * width);
     rows.forEach((row, r) => {
       if (row.length !== width) throw new ModelRunError(label, new Error(`row ${r} has ${row.length} values, ${width} expected`));
       for (let j = 0; j < width; j++) features[r * width + j] = row[j]!;
     });
-    const { columns, runMs } = await runMatrixTimed(features, rows.length);
-    const outputs = rows.map((_, r) => {
+    const { columns } = await runMatrixTimed(features, rows.length);
+    return rows.map((_, r) => {
       const o: Record<string, number> = {};
       outputNames.forEach((name, k) => { o[name] = columns[k]![r]!; });
       return o;
     });
-    return { outputs, runMs };
   };
   return {
     dir,
@@ -260,8 +257,7 @@ async function validate(dir: string, manifest: ModelManifest, session: ScoringSe
     outputNames,
     batchable,
     runMatrixTimed,
-    runRowsTimed,
-    runRows: async (rows) => (await runRowsTimed(rows)).outputs,
+    runRows,
     release: () => session.release(),
   };
 }

@@ -87,6 +87,16 @@ t.test('runMatrixTimed: rows in one matrix, one column per output, the same valu
   await t.rejects(m.runMatrixTimed(new Float64Array(5), 2), /5 feature values for 2 rows of 3/, 'a short matrix is refused');
 });
 
+t.test('a graph whose batch axis is fixed at 1 scores a matrix row by row, with the same values', async (t) => {
+  const root = tmp(t);
+  const m = await loadModel(writeModelDir(root, regressorManifest('1'), mlRegressor({ batch: 1 })));
+  t.teardown(() => m.release());
+  t.equal(m.batchable, false);
+  const rows: Array<[number, number, number]> = [[10, 0, 5], [12.5, 1, 5], [30, 1, 1]];
+  const { columns } = await m.runMatrixTimed(Float64Array.from(rows.flat()), rows.length);
+  t.same([...columns[0]!], rows.map((r) => expectedRul(...r)));
+});
+
 t.test('manifest scaling is applied before the graph', async (t) => {
   const root = tmp(t);
   // the graph's Scaler expects raw x0; feeding (x0 - 2) / 0.5 after manifest scaling of x0 = 11 gives 18 → > 12
