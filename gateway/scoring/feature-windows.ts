@@ -33,6 +33,8 @@ export class FeatureWindows {
   private readonly keepReadings = new Map<string, number>();
   private readonly keepMs = new Map<string, number>();
   private readonly scratch = new Float64Array(7);
+  private readonly oneTs = new Float64Array(1);
+  private readonly oneValue = new Float64Array(1);
 
   /** Declares what an input needs; call for every model version loaded. */
   require(input: ManifestInput): void {
@@ -56,7 +58,9 @@ export class FeatureWindows {
   }
 
   push(asset: string, sensor: string, ts: number, value: number): void {
-    this.pushAt(asset, sensor, [ts], [value], 0);
+    this.oneTs[0] = ts;
+    this.oneValue[0] = value;
+    this.pushAt(asset, sensor, this.oneTs, this.oneValue, 0);
   }
 
   /**
@@ -163,7 +167,7 @@ export class FeatureWindows {
         if (end - start === 0 && f.aggregation !== 'count') return 'incomplete';
         if (end - start < (f.minReadings ?? 1)) return 'filling';
         // slope per second: x in seconds, relative to the window start to keep the sums well conditioned
-        const t0 = s.ts[start] ?? 0;
+        const t0 = s.ts[start]!; // the window is not empty here: slope needs readings
         const xs = f.aggregation === 'slope' ? s.ts.slice(start, end).map((t) => (t - t0) / 1000) : undefined;
         out[offset + i] = xs ? aggregate('slope', s.values.slice(start, end), xs) : aggregate(f.aggregation, s.values, undefined, start, end);
       }
