@@ -57,12 +57,6 @@ export function packReadings(rows: readonly ReadingRow[]): PackedReadings {
   return { length: n, nums, text, strings };
 }
 
-/** Text column `col` (0 asset, 1 sensor, 2 unit, 3 quality, 4 scores) of reading `i`. */
-export function textAt(p: PackedReadings, i: number, col: number): string | null {
-  const k = p.text[i * TEXT_COLS + col]!;
-  return k < 0 ? null : p.strings[k]!;
-}
-
 /** The buffers to transfer with a packed batch. */
 export function transferables(p: PackedReadings): ArrayBuffer[] {
   return [p.nums.buffer as ArrayBuffer, p.text.buffer as ArrayBuffer];

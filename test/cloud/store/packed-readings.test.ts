@@ -4,7 +4,13 @@
  */
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import t from 'tap';
-import { NUM_COLS, packReadings, textAt, transferables } from '../../../cloud/store/packed-readings.js';
+import { NUM_COLS, TEXT_COLS, packReadings, transferables, type PackedReadings } from '../../../cloud/store/packed-readings.js';
+
+/** Text column `col` of reading `i`, decoded as the writer thread decodes it. */
+function textAt(p: PackedReadings, i: number, col: number): string | null {
+  const k = p.text[i * TEXT_COLS + col]!;
+  return k < 0 ? null : p.strings[k]!;
+}
 import type { ReadingRow } from '../../../cloud/store/store.js';
 
 const rows: ReadingRow[] = [
