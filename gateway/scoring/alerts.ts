@@ -29,16 +29,11 @@ export class AlertTracker {
    */
   private readonly raised = new Map<string, Map<string, Map<string, RaisedIds>>>();
 
-  /** Events for one scored value. Thresholds of other outputs are ignored. */
-  evaluate(args: { asset: string; model: string; version: string; output: string; value: number; ts: number;
-    thresholds: readonly ManifestThreshold[] }): AlertEvent[] {
-    const events: AlertEvent[] = [];
-    this.evaluateInto(events, args.asset, args.model, args.version, args.output, args.value, args.ts, args.thresholds);
-    return events;
-  }
-
-  /** evaluate() for the scoring hot path: appends the events to `out`; allocates nothing while nothing changes. */
-  evaluateInto(out: AlertEvent[], asset: string, model: string, version: string, output: string, value: number, ts: number,
+  /**
+   * Appends to `out` the events of one scored value (thresholds of other outputs are ignored); allocates nothing
+   * while nothing changes.
+   */
+  evaluate(out: AlertEvent[], asset: string, model: string, version: string, output: string, value: number, ts: number,
     thresholds: readonly ManifestThreshold[]): void {
     if (!Number.isFinite(value)) return;
     let ids: RaisedIds | undefined;

@@ -9,6 +9,7 @@ import type { Logger } from '../../shared/logger.js';
 import { SmartmaintError } from '../../shared/errors.js';
 import { AlertTracker, type AlertEvent } from './alerts.js';
 import { FeatureWindows } from './feature-windows.js';
+import { grown } from './grow.js';
 import { FeatureMismatchError, ModelNotFoundError } from './model-errors.js';
 import { ModelRegistry, type RegistryEvent, type VersionEntry } from './model-registry.js';
 import { scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from './scoring-config.js';
@@ -76,14 +77,11 @@ function newJob(entry: VersionEntry, width: number, rows: number): Job {
 
 /** The job with room for twice as many rows, the first `n` kept. */
 function widen(job: Job): Job {
-  const rows = (job.ts.length || 1) * 2;
-  const wider = newJob(job.entry, job.width, rows);
-  wider.features.set(job.features);
-  wider.ts.set(job.ts);
-  wider.seq.set(job.seq);
-  for (let r = 0; r < job.n; r++) wider.asset[r] = job.asset[r]!;
-  wider.n = job.n;
-  return wider;
+  const rows = job.ts.length * 2;
+  const asset = new Array<string>(rows).fill('');
+  for (let r = 0; r < job.n; r++) asset[r] = job.asset[r]!;
+  return { entry: job.entry, width: job.width, n: job.n, features: grown(job.features, job.width * rows), asset,
+    ts: grown(job.ts, rows), seq: grown(job.seq, rows) };
 }
 
 /** Indexes of a batch's readings (of one asset), in a buffer kept from batch to batch. */
@@ -220,7 +218,7 @@ export class ScoringEngine {
             } else latest[key] = { model: entry.name, version: entry.version, output, value, ts };
             if (manifest.thresholds.length === 0) continue;
             const before = alerts.length;
-            this.alerts.evaluateInto(alerts, asset, entry.name, entry.version, output, value, ts, manifest.thresholds);
+            this.alerts.evaluate(alerts, asset, entry.name, entry.version, output, value, ts, manifest.thresholds);
             for (let i = before; i < alerts.length; i++) this.metrics.alerts.inc({ severity: alerts[i]!.severity, state: alerts[i]!.state });
           }
         }
@@ -275,11 +273,7 @@ export class ScoringEngine {
         if (list.n === 0) touched.push(list);
         lastAsset = asset;
       }
-      if (list.n === list.idx.length) {
-        const wider = new Int32Array(list.idx.length * 2);
-        wider.set(list.idx);
-        list.idx = wider;
-      }
+      if (list.n === list.idx.length) list.idx = grown(list.idx, list.n * 2);
       list.idx[list.n++] = i;
     }
     const jobs = new Map<VersionEntry, Job>();

@@ -5,6 +5,7 @@
  */
 import { AGGREGATION_INDEX, aggregate, aggregateAll } from './aggregations.js';
 import type { ManifestInput } from './manifest.js';
+import { grown } from './grow.js';
 
 /** Bound on readings kept per (asset, sensor) for windows measured in seconds, whatever the rate. */
 export const MAX_READINGS_PER_SENSOR = 10_000;
@@ -33,8 +34,6 @@ export class FeatureWindows {
   private readonly keepReadings = new Map<string, number>();
   private readonly keepMs = new Map<string, number>();
   private readonly scratch = new Float64Array(7);
-  private readonly oneTs = new Float64Array(1);
-  private readonly oneValue = new Float64Array(1);
 
   /** Declares what an input needs; call for every model version loaded. */
   require(input: ManifestInput): void {
@@ -57,15 +56,9 @@ export class FeatureWindows {
     return this.keepReadings.has(sensor);
   }
 
-  push(asset: string, sensor: string, ts: number, value: number): void {
-    this.oneTs[0] = ts;
-    this.oneValue[0] = value;
-    this.pushAt(asset, sensor, this.oneTs, this.oneValue, 0);
-  }
-
   /**
-   * push() of reading `k` of two columns (a ScoringBatch's ts and value). Passing the columns and an index instead
-   * of two numbers keeps V8 from boxing both doubles into heap numbers on every call.
+   * Appends reading `k` of two columns (a ScoringBatch's ts and value) to the (asset, sensor) series. Passing the
+   * columns and an index instead of two numbers keeps V8 from boxing both doubles into heap numbers on every call.
    */
   pushAt(asset: string, sensor: string, tsColumn: ArrayLike<number>, valueColumn: ArrayLike<number>, k: number): void {
     const ts = tsColumn[k]!;
@@ -77,12 +70,8 @@ export class FeatureWindows {
     let s = sensors.get(sensor);
     if (!s) sensors.set(sensor, (s = { ts: new Float64Array(INITIAL_CAPACITY), values: new Float64Array(INITIAL_CAPACITY), n: 0 }));
     if (s.n === s.ts.length) {
-      const ts2 = new Float64Array(s.ts.length * 2);
-      const values2 = new Float64Array(s.ts.length * 2);
-      ts2.set(s.ts);
-      values2.set(s.values);
-      s.ts = ts2;
-      s.values = values2;
+      s.ts = grown(s.ts, s.n * 2);
+      s.values = grown(s.values, s.n * 2);
     }
     s.ts[s.n] = ts;
     s.values[s.n] = value;
@@ -108,19 +97,10 @@ export class FeatureWindows {
   }
 
   /**
-   * The input vector for `asset` at event time `ts`, or why it cannot be built: `incomplete` when a message input
-   * lacks a sensor at exactly `ts` or a window has no reading; `filling` while a window holds fewer readings than
-   * its feature's minReadings.
-   */
-  vector(asset: string, input: ManifestInput, ts: number): Float64Array | 'incomplete' | 'filling' {
-    const row = new Float64Array(featureCount(input));
-    const got = this.vectorInto(asset, input, ts, row, 0);
-    return got === 'ok' ? row : got;
-  }
-
-  /**
-   * vector(), written into `out` from `offset` (the scoring engine fills one feature matrix per model run, so no
-   * array is allocated per event). On `incomplete` or `filling`, what was written there is to be ignored.
+   * Writes the input vector for `asset` at event time `ts` into `out` from `offset` (the scoring engine fills one
+   * feature matrix per model run, so no array is allocated per event), or says why it cannot be built:
+   * `incomplete` when a message input lacks a sensor at exactly `ts` or a window has no reading; `filling` while a
+   * window holds fewer readings than its feature's minReadings. In those cases what was written is to be ignored.
    */
   vectorInto(asset: string, input: ManifestInput, ts: number, out: Float64Array, offset: number): 'ok' | 'incomplete' | 'filling' {
     const sensors = this.assets.get(asset);

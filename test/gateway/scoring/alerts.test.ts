@@ -5,6 +5,15 @@
  */
 import t from 'tap';
 import { AlertTracker, type AlertEvent } from '../../../gateway/scoring/alerts.js';
+import type { ManifestThreshold } from '../../../gateway/scoring/manifest.js';
+
+/** The events of one scored value. */
+function evaluate(a: AlertTracker, args: { asset: string; model: string; version: string; output: string; value: number; ts: number;
+  thresholds: readonly ManifestThreshold[] }): AlertEvent[] {
+  const out: AlertEvent[] = [];
+  a.evaluate(out, args.asset, args.model, args.version, args.output, args.value, args.ts, args.thresholds);
+  return out;
+}
 
 const v1 = [
   { output: 'y', when: 'above' as const, value: 5, severity: 'warning' },
@@ -16,7 +25,7 @@ t.test('an alert raised under one threshold order clears under it after a swap t
   const a = new AlertTracker();
   const ev = (value: number, ts: number, thresholds: typeof v1) => {
     const out: AlertEvent[] = [];
-    a.evaluateInto(out, 'p', 'm', thresholds === v1 ? '1' : '2', 'y', value, ts, thresholds);
+    a.evaluate(out, 'p', 'm', thresholds === v1 ? '1' : '2', 'y', value, ts, thresholds);
     return out.map((e) => `${e.state}:${e.id}`);
   };
   t.same(ev(6, 1, v1), ['raised:p/m/y/warning/1']);
@@ -28,15 +37,34 @@ t.test('an alert raised under one threshold order clears under it after a swap t
 
 t.test('events carry the value, the threshold crossed, and the fields in their usual order', async (t) => {
   const a = new AlertTracker();
-  const [raised] = a.evaluate({ asset: 'p', model: 'm', version: '1', output: 'y', value: 6, ts: 10, thresholds: v1 });
+  const [raised] = evaluate(a, { asset: 'p', model: 'm', version: '1', output: 'y', value: 6, ts: 10, thresholds: v1 });
   t.same(Object.keys(raised!), ['asset', 'model', 'version', 'output', 'severity', 'value', 'ts', 'id', 'state', 'threshold']);
   t.match(raised, { value: 6, threshold: 5, state: 'raised', severity: 'warning' });
-  t.same(a.evaluate({ asset: 'p', model: 'm', version: '1', output: 'other', value: 99, ts: 11, thresholds: v1 }), [], 'other outputs: nothing');
-  t.same(a.evaluate({ asset: 'p', model: 'm', version: '1', output: 'y', value: Number.NaN, ts: 12, thresholds: v1 }), [], 'NaN: nothing');
+  t.same(evaluate(a, { asset: 'p', model: 'm', version: '1', output: 'other', value: 99, ts: 11, thresholds: v1 }), [], 'other outputs: nothing');
+  t.same(evaluate(a, { asset: 'p', model: 'm', version: '1', output: 'y', value: Number.NaN, ts: 12, thresholds: v1 }), [], 'NaN: nothing');
 });
 
 t.test('values that raise nothing leave no state behind', async (t) => {
   const a = new AlertTracker();
-  for (let i = 0; i < 1000; i++) a.evaluate({ asset: `asset-${i}`, model: 'm', version: '1', output: 'y', value: 1, ts: i, thresholds: v1 });
+  for (let i = 0; i < 1000; i++) evaluate(a, { asset: `asset-${i}`, model: 'm', version: '1', output: 'y', value: 1, ts: i, thresholds: v1 });
   t.equal((a as unknown as { raised: Map<string, unknown> }).raised.size, 0);
+});
+
+t.test('alert tracker: independent thresholds, one raise and one clear each', async (t) => {
+  const a = new AlertTracker();
+  const thresholds = [
+    { output: 'p', when: 'above' as const, value: 0.5, clear: 0.3, severity: 'warning' },
+    { output: 'p', when: 'above' as const, value: 0.9, severity: 'critical' },
+  ];
+  const ev = (value: number, ts: number) => evaluate(a, { asset: 'x', model: 'm', version: '1', output: 'p', value, ts, thresholds })
+    .map((e) => `${e.severity}:${e.state}`);
+  t.same(ev(0.6, 1), ['warning:raised']);
+  t.same(ev(0.95, 2), ['critical:raised']);
+  t.same(ev(0.92, 3), []);
+  t.same(ev(0.8, 4), ['critical:cleared'], 'critical has no hysteresis band: clears at its value');
+  t.same(ev(0.4, 5), [], 'warning holds until 0.3');
+  t.same(a.active('x').length, 1);
+  t.same(ev(0.3, 6), ['warning:cleared']);
+  t.same(ev(Number.NaN, 7), [], 'non-finite values never alert');
+  t.same(evaluate(a, { asset: 'x', model: 'm', version: '1', output: 'other', value: 5, ts: 8, thresholds }), []);
 });
