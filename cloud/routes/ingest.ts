@@ -19,7 +19,7 @@ import type { CloudContext } from '../context.js';
 import { HttpError } from '../http/errors.js';
 import { requireGateway } from '../http/auth-hook.js';
 import { checkReading } from '../ingest/validate-reading.js';
-import type { ReadingRow } from '../store/store.js';
+import type { IngestResult, IngestWrite, ReadingRow } from '../store/store.js';
 
 /** Idempotency-Key is an sf-string per the draft; a bare token is accepted too. */
 function idempotencyKey(req: FastifyRequest): string | null {
@@ -51,45 +51,49 @@ export function ingestRoute(app: FastifyInstance, ctx: CloudContext): void {
     const batch = parsed.data;
     requireGateway(req, ctx, batch.gatewayId);
 
-    let claimed = false;
-    const scope = batch.gatewayId;
-    if (idemKey !== null) {
+    const { write, rejected } = prepareWrite(ctx, batch);
+    let result: IngestResult;
+    if (idemKey === null) {
+      result = await storage(() => ctx.store.ingest(write));
+    } else {
+      // Claim and write in one store call (one trip to the SQLite writer thread): the readings were checked
+      // above, so a replay costs that check and nothing else.
       const hash = createHash('sha256').update(req.rawJson ?? Buffer.alloc(0)).digest('hex');
-      const claim = await storage(() =>
-        ctx.store.claimIdempotencyKey(scope, idemKey, hash, ctx.clock(), ctx.config.idempotency.inFlightTimeoutMs),
+      const scope = batch.gatewayId;
+      const once = await storage(() =>
+        ctx.store.ingestOnce(write, { scope, key: idemKey, bodyHash: hash, staleAfterMs: ctx.config.idempotency.inFlightTimeoutMs }),
       );
-      if (claim.kind === 'mismatch') {
+      if (once.kind === 'mismatch') {
         throw new HttpError(422, ERROR_CODES.idempotencyKeyReused, 'Idempotency-Key was already used with a different body');
       }
-      if (claim.kind === 'in-flight') {
+      if (once.kind === 'in-flight') {
         throw new HttpError(409, ERROR_CODES.idempotencyInFlight, 'a request with this Idempotency-Key is still being processed', {}, {
           'retry-after': '1',
         });
       }
-      if (claim.kind === 'replay') {
+      if (once.kind === 'replay') {
         ctx.metrics.batches.inc({ outcome: 'replayed' });
         return reply
-          .code(claim.status)
+          .code(once.status)
           .header('content-type', 'application/json; charset=utf-8')
           .header('idempotent-replayed', 'true')
-          .send(claim.body);
+          .send(once.body);
       }
-      claimed = true;
-    }
-
-    try {
-      const response = await ingestBatch(ctx, batch);
-      const body = JSON.stringify(response);
-      if (claimed) await storage(() => ctx.store.completeIdempotencyKey(scope, idemKey!, 200, body));
+      result = once.result;
+      const body = JSON.stringify(answer(ctx, result, rejected));
+      // The readings are committed: a failure to record the answer must not turn into a 503 that makes the
+      // gateway resend (it would get duplicates); the record's claim goes stale and is taken over instead.
+      await ctx.store.completeIdempotencyKey(scope, idemKey, 200, body).catch((err: unknown) =>
+        req.log.warn({ err, scope }, 'idempotency record not completed'),
+      );
       return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(body);
-    } catch (err) {
-      if (claimed) await ctx.store.releaseIdempotencyKey(scope, idemKey!).catch(() => undefined);
-      throw err;
     }
+    return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(answer(ctx, result, rejected)));
   });
 }
 
-async function ingestBatch(ctx: CloudContext, batch: ReturnType<typeof ingestEnvelopeSchema.parse>): Promise<IngestResponse> {
+/** Checks each reading on its own: the good ones become the write, the bad ones its `rejected` list. */
+function prepareWrite(ctx: CloudContext, batch: ReturnType<typeof ingestEnvelopeSchema.parse>): { write: IngestWrite; rejected: RejectedReading[] } {
   const rejected: RejectedReading[] = [];
   const rows: ReadingRow[] = [];
   const models = new Set<string>();
@@ -114,18 +118,21 @@ async function ingestBatch(ctx: CloudContext, batch: ReturnType<typeof ingestEnv
     const i = k.indexOf('\0');
     return { model: k.slice(0, i), version: k.slice(i + 1) };
   });
-  const result = await storage(() =>
-    ctx.store.ingest({
-      gatewayId: batch.gatewayId,
-      epoch: batch.epoch,
-      batchId: batch.batchId,
-      readings: rows,
-      alerts: batch.alerts ?? [],
-      gaps: batch.gaps ?? [],
-      models: modelList,
-      now: ctx.clock(),
-    }),
-  );
+  const write: IngestWrite = {
+    gatewayId: batch.gatewayId,
+    epoch: batch.epoch,
+    batchId: batch.batchId,
+    readings: rows,
+    alerts: batch.alerts ?? [],
+    gaps: batch.gaps ?? [],
+    models: modelList,
+    now: ctx.clock(),
+  };
+  return { write, rejected };
+}
+
+/** Counts a stored batch and builds its answer. */
+function answer(ctx: CloudContext, result: IngestResult, rejected: RejectedReading[]): IngestResponse {
   ctx.metrics.readingsIngested.inc(result.accepted);
   ctx.metrics.readingsDuplicate.inc(result.duplicates);
   if (rejected.length > 0) ctx.metrics.readingsRejected.inc(rejected.length);

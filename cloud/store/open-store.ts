@@ -9,7 +9,7 @@ export function createStore(storage: CloudConfig['storage'], log: Logger): Cloud
   if (storage.databaseUrl !== undefined) {
     return new PostgresStore({ url: storage.databaseUrl, poolSize: storage.poolSize, log });
   }
-  return new SqliteStore({ dataDir: storage.dataDir, synchronous: storage.sqliteSynchronous });
+  return new SqliteStore({ dataDir: storage.dataDir, synchronous: storage.sqliteSynchronous, log });
 }
 
 /** The URL without its password, for logs. */

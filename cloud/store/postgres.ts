@@ -13,10 +13,13 @@ import {
   type CloudStore,
   type GatewayRecord,
   type IdempotencyClaim,
+  type IdempotencyRequest,
+  type IngestOnceResult,
   type IngestResult,
   type IngestWrite,
   type KeyRecord,
   KeyLimitError,
+  claimThenIngest,
   type Paged,
   type ReadingQuery,
 } from './store.js';
@@ -255,6 +258,10 @@ export class PostgresStore implements CloudStore {
       await this.db.query({ name: 'smartmaint_touch_gateway', text: TOUCH_GATEWAY, values: [w.gatewayId, w.now, w.batchId] });
     }
     return { accepted, duplicates: n - accepted };
+  }
+
+  ingestOnce(w: IngestWrite, idem: IdempotencyRequest): Promise<IngestOnceResult> {
+    return claimThenIngest(this, w, idem);
   }
 
   /** Runs fn in a transaction, again (up to 3 times) if PostgreSQL aborted it as a deadlock victim. */

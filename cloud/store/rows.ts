@@ -36,6 +36,46 @@ export function toStoredReading(r: ReadingDbRow): StoredReading {
   return out;
 }
 
+/** The reading columns in the order of ReadingRawRow (SQLite reads them in raw mode, as arrays). */
+export const READING_COLUMNS =
+  'r.id, s.gateway_id, s.epoch, r.seq, r.ts, r.received_at, r.asset, r.sensor, r.value, r.unit, r.quality, r.scores, r.historical';
+
+export type ReadingRawRow = [
+  id: number,
+  gatewayId: string,
+  epoch: string,
+  seq: number,
+  ts: number,
+  receivedAt: number,
+  asset: string,
+  sensor: string,
+  value: number,
+  unit: string | null,
+  quality: string | null,
+  scores: string | null,
+  historical: number,
+];
+
+export function storedReadingFromRaw(r: ReadingRawRow): StoredReading {
+  const out: StoredReading = {
+    gatewayId: r[1],
+    epoch: r[2],
+    seq: r[3],
+    ts: r[4],
+    receivedAt: r[5],
+    asset: r[6],
+    sensor: r[7],
+    value: r[8],
+  };
+  if (r[9] !== null) out.unit = r[9];
+  if (r[10] !== null) out.quality = JSON.parse(r[10]) as string | number;
+  if (r[11] !== null) out.scores = JSON.parse(r[11]) as Score[];
+  if (r[12] === 1) out.historical = true;
+  return out;
+}
+
+export const rawPosition = (r: ReadingRawRow): { ts: number; id: number } => ({ ts: r[4], id: r[0] });
+
 export interface AlertDbRow {
   id: number | string;
   gateway_id: string;

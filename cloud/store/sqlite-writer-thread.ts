@@ -9,13 +9,14 @@ import Database from 'better-sqlite3';
 import { GroupCommitter, SqliteBatchWriter } from './sqlite-batch-writer.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import type { PackedWrite } from './packed-readings.js';
+import type { IdempotencyRequest, IngestOnceResult } from './store.js';
 
 export interface WriterThreadData {
   file: string;
   synchronous: 'full' | 'normal';
 }
 
-export type WriterOp = 'ingest' | 'claim' | 'complete' | 'release';
+export type WriterOp = 'ingest' | 'ingest-once' | 'claim' | 'complete' | 'release';
 
 export interface WriterReply {
   id: number;
@@ -52,7 +53,25 @@ if (port) {
       return;
     }
     try {
-      if (op === 'claim') {
+      if (op === 'ingest-once') {
+        const write = args[0] as PackedWrite;
+        const { scope, key, bodyHash, staleAfterMs } = args[1] as IdempotencyRequest;
+        const claim = idem.claim(scope, key, bodyHash, write.now, staleAfterMs);
+        if (claim.kind !== 'claimed') return reply({ id, result: claim satisfies IngestOnceResult });
+        committer.submit({
+          write,
+          resolve: (result) => reply({ id, result: { kind: 'stored', result } satisfies IngestOnceResult }),
+          reject: (err) => {
+            // The write failed: free the key so the client's retry is processed, not told "in flight".
+            try {
+              idem.release(scope, key);
+            } catch {
+              // the claim goes stale and is taken over after inFlightTimeoutMs
+            }
+            fail(id, err);
+          },
+        });
+      } else if (op === 'claim') {
         const [scope, key, hash, now, stale] = args as [string, string, string, number, number];
         reply({ id, result: idem.claim(scope, key, hash, now, stale) });
       } else if (op === 'complete') {

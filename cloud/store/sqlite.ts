@@ -12,15 +12,19 @@ import { packWrite, transferables } from './packed-readings.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import type { WriterOp, WriterReply, WriterThreadData } from './sqlite-writer-thread.js';
 import type { Heartbeat, ModelVersionSeen, StoredAlert, StoredReading } from '../../shared/protocol.js';
+import type { Logger } from '../../shared/logger.js';
 import {
   type AlertQuery,
   type CloudStore,
   type GatewayRecord,
   type IdempotencyClaim,
+  type IdempotencyRequest,
+  type IngestOnceResult,
   type IngestResult,
   type IngestWrite,
   type KeyRecord,
   KeyLimitError,
+  claimThenIngest,
   type Paged,
   type ReadingQuery,
   type ReadingRow,
@@ -29,7 +33,10 @@ import {
   type AlertDbRow,
   type GatewayDbRow,
   type KeyDbRow,
-  type ReadingDbRow,
+  READING_COLUMNS,
+  type ReadingRawRow,
+  rawPosition,
+  storedReadingFromRaw,
   toGatewayRecord,
   toKeyRecord,
   toStoredAlert,
@@ -39,9 +46,9 @@ import {
 /**
  * A reading is named by (stream, seq), a stream being one (gateway_id, epoch): the identity index stays
  * narrow (two integers instead of two strings and an integer), measured at +60% insert throughput.
- * Indexes: the UNIQUE identity (exactly once) and one time-ordered index (ts, id) that serves every
- * read (filters on gateway/asset/sensor are applied along it). An (asset, sensor, ts) index was measured
- * to halve insert throughput (random b-tree inserts), so SQLite goes without it; PostgreSQL keeps it.
+ * Indexes: the UNIQUE identity (exactly once) and one time-ordered index (ts, id, asset, sensor since v2)
+ * that serves every read (filters on gateway/asset/sensor are applied along it). An (asset, sensor, ts)
+ * index was measured to halve insert throughput (random b-tree inserts), so neither backend has one.
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE streams (
@@ -89,6 +96,11 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL,
      PRIMARY KEY (scope, key)
    ) WITHOUT ROWID;`,
+  // v2: asset and sensor ride along in the time index. A filtered read (`?asset=`) then tests them on the
+  // index entry and visits the table only for rows it returns (SQLite's deferred seek): measured 0.71 →
+  // 0.43 ms for a 100-row page of one asset in 20, for about 3 % more per inserted row. Order is unchanged.
+  `DROP INDEX readings_ts;
+   CREATE INDEX readings_ts ON readings (ts, id, asset, sensor);`,
 ];
 
 
@@ -99,6 +111,8 @@ export interface SqliteStoreOptions {
   writerThread?: boolean;
   /** Test hook: a file name other than cloud.db, or ':memory:'. */
   fileName?: string;
+  /** Where a failure nobody waits for is reported (an Idempotency-Key completion on the writer thread). */
+  log?: Logger;
 }
 
 type Stmt = Database.Statement;
@@ -275,6 +289,14 @@ export class SqliteStore implements CloudStore {
     return this.call('ingest', [packed], transferables(packed.readings)) as Promise<IngestResult>;
   }
 
+  /** Claim and write in one trip to the writer thread: the request waits behind its queue once, not twice. */
+  ingestOnce(write: IngestWrite, idem: IdempotencyRequest): Promise<IngestOnceResult> {
+    this.handle;
+    if (this.local) return claimThenIngest(this, write, idem);
+    const packed = packWrite(write);
+    return this.call('ingest-once', [packed, idem], transferables(packed.readings)) as Promise<IngestOnceResult>;
+  }
+
   private call(op: WriterOp, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const writer = this.writer;
@@ -303,6 +325,16 @@ export class SqliteStore implements CloudStore {
     return (this.s.gateways.all() as GatewayDbRow[]).map(toGatewayRecord);
   }
 
+  private cachedRaw(sql: string): Stmt {
+    const key = `raw:${sql}`;
+    let stmt = this.queryCache.get(key);
+    if (!stmt) {
+      stmt = this.handle.prepare(sql).raw(true);
+      this.queryCache.set(key, stmt);
+    }
+    return stmt;
+  }
+
   private cached(sql: string): Stmt {
     let stmt = this.queryCache.get(sql);
     if (!stmt) {
@@ -321,13 +353,15 @@ export class SqliteStore implements CloudStore {
     if (q.from !== undefined) (where.push('r.ts >= ?'), args.push(q.from));
     if (q.to !== undefined) (where.push('r.ts < ?'), args.push(q.to));
     if (q.after) (where.push('(r.ts > ? OR (r.ts = ? AND r.id > ?))'), args.push(q.after.ts, q.after.ts, q.after.id));
-    // Walk the time index (the planner could otherwise prefer the streams join order and sort).
+    // Walk the time index (the planner could otherwise prefer the streams join order and sort). Rows come back
+    // as arrays (raw mode): building an object per row, column by column, was the larger half of a 100-row
+    // page's cost on the event loop.
     const sql =
-      `SELECT r.*, s.gateway_id, s.epoch FROM readings r INDEXED BY readings_ts JOIN streams s ON s.id = r.stream_id` +
+      `SELECT ${READING_COLUMNS} FROM readings r INDEXED BY readings_ts JOIN streams s ON s.id = r.stream_id` +
       `${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY r.ts, r.id LIMIT ?`;
     args.push(q.limit + 1);
-    const rows = this.cached(sql).all(...args) as ReadingDbRow[];
-    return page(rows, q.limit, toStoredReading);
+    const rows = this.cachedRaw(sql).all(...args) as ReadingRawRow[];
+    return page(rows, q.limit, storedReadingFromRaw, rawPosition);
   }
 
   async queryAlerts(q: AlertQuery): Promise<Paged<StoredAlert>> {
@@ -386,10 +420,18 @@ export class SqliteStore implements CloudStore {
     return (await this.call('claim', [scope, key, bodyHash, now, staleAfterMs])) as IdempotencyClaim;
   }
 
+  /**
+   * On the writer thread the completion is not waited for: the thread takes messages in order, so every
+   * later claim of this key (which can only come after this call) sees it. The answer is sent without a
+   * second wait behind the writer's queue; a failure is logged (the claim then goes stale and is taken over,
+   * and the retried batch is answered as duplicates).
+   */
   async completeIdempotencyKey(scope: string, key: string, status: number, body: string): Promise<void> {
     this.handle;
     if (this.local) return this.local.idempotency.complete(scope, key, status, body);
-    await this.call('complete', [scope, key, status, body]);
+    this.call('complete', [scope, key, status, body]).catch((err: unknown) =>
+      this.options.log?.warn({ err, scope }, 'idempotency record not completed'),
+    );
   }
 
   async releaseIdempotencyKey(scope: string, key: string): Promise<void> {
@@ -404,16 +446,20 @@ export class SqliteStore implements CloudStore {
   }
 }
 
-export function page<R extends { id: number | string; ts: number | string }, T>(
+const rowPosition = (r: { id: number | string; ts: number | string }): { ts: number; id: number } => ({ ts: Number(r.ts), id: Number(r.id) });
+
+/** One page of `limit` rows out of limit + 1 fetched; `last` is where the next page starts, null if none. */
+export function page<R, T>(
   rows: R[],
   limit: number,
   map: (r: R) => T,
+  position: (r: R) => { ts: number; id: number } = rowPosition as (r: R) => { ts: number; id: number },
 ): Paged<T> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   const lastRow = kept[kept.length - 1];
   return {
     rows: kept.map(map),
-    last: more && lastRow ? { ts: Number(lastRow.ts), id: Number(lastRow.id) } : null,
+    last: more && lastRow !== undefined ? position(lastRow) : null,
   };
 }

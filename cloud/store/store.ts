@@ -91,6 +91,29 @@ export type IdempotencyClaim =
   | { kind: 'mismatch' }
   | { kind: 'in-flight' };
 
+/** An Idempotency-Key to claim before a write (see CloudStore.ingestOnce). */
+export interface IdempotencyRequest {
+  scope: string;
+  key: string;
+  bodyHash: string;
+  staleAfterMs: number;
+}
+
+/** What ingestOnce answers: the write's result, or the verdict of a claim that was not granted (nothing written). */
+export type IngestOnceResult = { kind: 'stored'; result: IngestResult } | Exclude<IdempotencyClaim, { kind: 'claimed' }>;
+
+/** ingestOnce for a backend without a faster way: claim, write, release the claim if the write fails. */
+export async function claimThenIngest(store: CloudStore, write: IngestWrite, idem: IdempotencyRequest): Promise<IngestOnceResult> {
+  const claim = await store.claimIdempotencyKey(idem.scope, idem.key, idem.bodyHash, write.now, idem.staleAfterMs);
+  if (claim.kind !== 'claimed') return claim;
+  try {
+    return { kind: 'stored', result: await store.ingest(write) };
+  } catch (err) {
+    await store.releaseIdempotencyKey(idem.scope, idem.key).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** A gateway already holds the maximum number of live keys. */
 export class KeyLimitError extends Error {
   readonly code = 'KEY_LIMIT';
@@ -106,6 +129,11 @@ export interface CloudStore {
   ping(): Promise<void>;
 
   ingest(write: IngestWrite): Promise<IngestResult>;
+  /**
+   * Claims the Idempotency-Key (as claimIdempotencyKey, at write.now) and, if granted, ingests; a failed
+   * write releases the claim again before the error is thrown. One round trip where the backend allows.
+   */
+  ingestOnce(write: IngestWrite, idem: IdempotencyRequest): Promise<IngestOnceResult>;
   recordHeartbeat(gatewayId: string, heartbeat: Heartbeat, now: number): Promise<void>;
   /** Notes a refused request of a gateway that owns (or owned) a key; unknown ids are ignored. */
   recordAuthFailure(gatewayId: string, now: number): Promise<void>;
@@ -126,6 +154,10 @@ export interface CloudStore {
    * (in-flight) or was used with another body (mismatch). A claim older than staleAfterMs is taken over.
    */
   claimIdempotencyKey(scope: string, key: string, bodyHash: string, now: number, staleAfterMs: number): Promise<IdempotencyClaim>;
+  /**
+   * Records the answer for replays. Resolves once any later claim of the key is sure to see it: when it
+   * committed, or (SQLite writer thread) once it is queued ahead of every later claim.
+   */
   completeIdempotencyKey(scope: string, key: string, status: number, body: string): Promise<void>;
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;
   purgeIdempotencyKeys(olderThan: number): Promise<number>;

@@ -159,6 +159,22 @@ export function storeContract(t: Test, open: (t: Test) => Promise<CloudStore>): 
     t.same(await store.claimIdempotencyKey('gw1', 'k1', 'h9', 80_000, 60_000), { kind: 'claimed' });
   });
 
+  t.test('ingestOnce: writes once under a claimed key; replay, mismatch and in-flight write nothing; a failed write frees the key', async (t) => {
+    const store = await open(t);
+    const idem = { scope: 'gw1', key: 'k1', bodyHash: 'h1', staleAfterMs: 60_000 };
+    t.same(await store.ingestOnce(write('gw1', [1, 2]), idem), { kind: 'stored', result: { accepted: 2, duplicates: 0 } });
+    t.same(await store.ingestOnce(write('gw1', [3]), idem), { kind: 'in-flight' }, 'claimed and not completed');
+    t.same(await store.ingestOnce(write('gw1', [3]), { ...idem, bodyHash: 'h2' }), { kind: 'mismatch' });
+    await store.completeIdempotencyKey('gw1', 'k1', 200, '{"accepted":2}');
+    t.same(await store.ingestOnce(write('gw1', [3]), idem), { kind: 'replay', status: 200, body: '{"accepted":2}' }, 'completion seen by the next claim');
+    t.same((await store.queryReadings({ gatewayId: 'gw1', limit: 10 })).rows.map((r) => r.seq), [1, 2], 'only the granted write stored readings');
+    const bad = write('gw1', [9]);
+    bad.readings[0]!.asset = null as unknown as string; // NOT NULL: the database refuses the write
+    await t.rejects(store.ingestOnce(bad, { ...idem, key: 'k2' }));
+    t.same(await store.claimIdempotencyKey('gw1', 'k2', 'h1', 6_000, 60_000), { kind: 'claimed' }, 'the failed write released its claim');
+    t.same((await store.queryReadings({ gatewayId: 'gw1', limit: 10 })).rows.map((r) => r.seq), [1, 2]);
+  });
+
   t.test('ping answers and a closed store refuses', async (t) => {
     const store = await open(t);
     await store.ping();

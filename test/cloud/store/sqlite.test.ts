@@ -1,7 +1,36 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import t from 'tap';
+import { SqliteStore } from '../../../cloud/store/sqlite.js';
 import { openStore } from '../helpers.js';
 import { storeContract } from '../store-contract.js';
 
 t.test('with the writer thread (the default)', async (t) => storeContract(t, (tt) => openStore(tt, 'sqlite', { writerThread: true })));
 
 t.test('inline writes on the calling thread', async (t) => storeContract(t, (tt) => openStore(tt, 'sqlite', { writerThread: false })));
+
+t.test('migration v2 puts asset and sensor into the time index of an existing database; readings are kept', async (t) => {
+  const dataDir = t.testdir();
+  const first = new SqliteStore({ dataDir, synchronous: 'normal', writerThread: false });
+  await first.open();
+  const rows = [1, 2, 3].map((seq) => ({
+    seq, ts: 1_000 + seq, receivedAt: 2_000 + seq, asset: seq === 2 ? 'fan-2' : 'pump-1', sensor: 'temp', value: seq,
+    unit: null, quality: null, scores: null, historical: false,
+  }));
+  await first.ingest({ gatewayId: 'gw1', epoch: 'e1', batchId: 'b', readings: rows, alerts: [], gaps: [], models: [], now: 5 });
+  await first.close();
+  // Turn the file back into a v1 database: the old (ts, id) index.
+  const db = new Database(join(dataDir, 'cloud.db'));
+  db.exec('DROP INDEX readings_ts; CREATE INDEX readings_ts ON readings (ts, id); PRAGMA user_version = 1;');
+  db.close();
+
+  const store = new SqliteStore({ dataDir, synchronous: 'normal', writerThread: false });
+  await store.open();
+  t.teardown(() => store.close());
+  const check = new Database(join(dataDir, 'cloud.db'), { readonly: true });
+  t.teardown(() => check.close());
+  t.equal(check.pragma('user_version', { simple: true }), 2);
+  t.same((check.pragma('index_info(readings_ts)') as Array<{ name: string }>).map((c) => c.name), ['ts', 'id', 'asset', 'sensor']);
+  const page = await store.queryReadings({ asset: 'pump-1', limit: 10 });
+  t.same(page.rows.map((r) => r.seq), [1, 3], 'the readings survived the migration');
+});
