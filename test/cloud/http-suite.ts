@@ -2,11 +2,12 @@
  * The cloud over real HTTP (undici client, server on an ephemeral port), run against each backend by
  * server-sqlite.test.ts and server-postgres.test.ts. Not a test file itself.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Test } from 'tap';
 import { ingestResponseSchema, PATHS } from '../../shared/protocol.js';
 import type { CloudStore } from '../../cloud/store/store.js';
+import { SYNC_GUNZIP_MAX_BYTES } from '../../cloud/http/body.js';
 import { addKey, batch, call, range, reading, startCloud } from './helpers.js';
 
 export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void {
@@ -140,6 +141,30 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
     const br = await call(url + PATHS.ingest, { key: gw.key, raw: '{}', headers: { 'content-encoding': 'br' } });
     t.equal(br.status, 415);
     t.equal(br.headers['accept-encoding'], 'gzip');
+  });
+
+  t.test('bodies over 64 KiB as sent are gunzipped off the event loop, with the same cap', async (t) => {
+    const store = await open(t);
+    const gw = await addKey(store, 'gateway', 'gw1');
+    const { url } = await startCloud(t, store, { http: { bodyLimitBytes: 1024 * 1024, decompressedLimitBytes: 1024 * 1024 } });
+    // Random base64 does not compress, so these bodies stay above SYNC_GUNZIP_MAX_BYTES on the wire.
+    const pad = randomBytes(80 * 1024).toString('base64');
+    const json = JSON.stringify({ ...batch('gw1', [1, 2, 3]), pad });
+    const gz = gzipSync(json);
+    t.ok(gz.length > SYNC_GUNZIP_MAX_BYTES, `${gz.length} bytes on the wire`);
+    const ok = await call(url + PATHS.ingest, { key: gw.key, raw: gz, headers: { 'content-encoding': 'gzip' } });
+    t.equal(ok.status, 200);
+    t.same(ok.body, { accepted: 3, duplicates: 0, rejected: [] });
+    const bomb = gzipSync(Buffer.concat([Buffer.from(`{"gatewayId":"gw1","pad":"${pad}"`), Buffer.alloc(4 * 1024 * 1024, 0x20), Buffer.from('}')]));
+    t.ok(bomb.length > SYNC_GUNZIP_MAX_BYTES, `bomb is ${bomb.length} bytes on the wire`);
+    const boom = await call(url + PATHS.ingest, { key: gw.key, raw: bomb, headers: { 'content-encoding': 'gzip' } });
+    t.equal(boom.status, 413);
+    t.equal(boom.body.error.code, 'PAYLOAD_TOO_LARGE');
+    const corrupt = Buffer.from(gz);
+    corrupt.fill(0x41, 100, 2000);
+    const bad = await call(url + PATHS.ingest, { key: gw.key, raw: corrupt, headers: { 'content-encoding': 'gzip' } });
+    t.equal(bad.status, 400);
+    t.equal(bad.body.error.code, 'INVALID_ENCODING');
   });
 
   t.test('429 with Retry-After once a key exceeds its rate; other keys unaffected', async (t) => {
