@@ -250,6 +250,16 @@ async function originRun(url: string, gatewayKeys: Map<string, string>, operator
   const start = performance.now();
   const end = start + seconds * 1000;
   const t0 = Date.now() - 3_600_000;
+  // Bodies are built before the clock starts (as in part 1): gzipping them is the load generator's work, and
+  // on a shared 2-core machine it would otherwise sit inside the latencies measured and take CPU from the
+  // server during the run. Enough for ~1,500 ingest requests/s; more are built on the fly if needed.
+  const bodies = new Map<string, Buffer[]>();
+  const perGateway = Math.ceil((1_500 * seconds) / gws.length);
+  for (const g of gws) {
+    const list: Buffer[] = [];
+    for (let j = 0; j < perGateway; j++) list.push(makeBatch(g, epoch, j * 100, 100, t0).gz);
+    bodies.set(g, list);
+  }
   let done = 0;
   const progress = tty ? setInterval(() => process.stderr.write(`\r  origin-shaped run: ${Math.round((performance.now() - start) / 1000)}/${seconds} s, ${done} requests`), 1000) : undefined;
   await Promise.all(
@@ -264,11 +274,12 @@ async function originRun(url: string, gatewayKeys: Map<string, string>, operator
             const g = gws[c % gws.length]!;
             const s = seqs.get(g)!;
             seqs.set(g, s + 100);
+            const body = bodies.get(g)![s / 100] ?? makeBatch(g, epoch, s, 100, t0).gz;
             const res = await pool.request({
               path: PATHS.ingest,
               method: 'POST',
               headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${gatewayKeys.get(g)}`, 'idempotency-key': `${epoch}-${g}-${s}` },
-              body: makeBatch(g, epoch, s, 100, t0).gz,
+              body,
             });
             await res.body.dump();
             status = res.statusCode;
