@@ -56,7 +56,7 @@ t.test('two instances, one PostgreSQL, overlapping concurrent batches: every rea
   await client.connect();
   try {
     const { rows } = await client.query<{ n: string; d: string }>(
-      'SELECT count(*) AS n, count(DISTINCT (gateway_id, epoch, seq)) AS d FROM readings',
+      'SELECT count(*) AS n, count(DISTINCT (s.gateway_id, s.epoch, r.seq)) AS d FROM readings r JOIN streams s ON s.id = r.stream_id',
     );
     t.equal(Number(rows[0]!.n), gws.length * distinctPerGateway, 'rows stored');
     t.equal(Number(rows[0]!.d), Number(rows[0]!.n), 'no reading stored twice');
