@@ -1,11 +1,23 @@
 /**
  * Writes ingest batches into the SQLite cloud database: one transaction per group of batches, exact
- * accepted/duplicate counts per batch (`changes` of each ON CONFLICT DO NOTHING insert). Used on the main
- * thread or inside the writer thread (sqlite-writer-thread.ts); statements are prepared once.
+ * accepted/duplicate counts per batch (`changes` of each ON CONFLICT DO NOTHING insert). A batch sent under an
+ * Idempotency-Key is claimed in the same transaction, and answers recorded since the last group are written
+ * at its start: no transaction (and no WAL commit) of their own. Used on the main thread or inside the writer
+ * thread (sqlite-writer-thread.ts); statements are prepared once.
  */
 import type Database from 'better-sqlite3';
-import type { IngestResult } from './store.js';
+import type { IdempotencyRequest, IngestOnceResult, IngestResult } from './store.js';
 import { NUM_COLS, TEXT_COLS, type PackedReadings, type PackedWrite } from './packed-readings.js';
+import type { SqliteIdempotency } from './sqlite-idempotency.js';
+
+/** A batch to write, and the Idempotency-Key to claim first (null: none). */
+export interface GroupItem {
+  write: PackedWrite;
+  claim: IdempotencyRequest | null;
+}
+
+/** An answer to record for replays: scope, key, status, body. */
+export type Completion = [scope: string, key: string, status: number, body: string];
 
 /** Rows per multi-row INSERT: fewer statement steps per batch, well under SQLite's parameter limit. */
 const CHUNK = 50;
@@ -29,9 +41,10 @@ export class SqliteBatchWriter {
   private readonly touchGateway: Stmt;
   private readonly params = new Array<unknown>(CHUNK * READING_COLS);
   private readonly one = new Array<unknown>(READING_COLS);
-  readonly writeGroup: (writes: PackedWrite[]) => IngestResult[];
+  /** One transaction: the completions, then each item's claim and write, in order. */
+  readonly writeGroup: (items: GroupItem[], completions: Completion[]) => IngestOnceResult[];
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, idem: SqliteIdempotency) {
     this.findStream = db.prepare('SELECT id FROM streams WHERE gateway_id = ? AND epoch = ?');
     this.insertStream = db.prepare('INSERT INTO streams (gateway_id, epoch) VALUES (?, ?)');
     this.insertChunk = db.prepare(READING_INSERT_HEAD + new Array(CHUNK).fill(ROW).join(',') + READING_TAIL);
@@ -52,7 +65,16 @@ export class SqliteBatchWriter {
       `INSERT INTO gateways (id, last_sync_at, last_batch_id) VALUES (?,?,?)
        ON CONFLICT (id) DO UPDATE SET last_sync_at = excluded.last_sync_at, last_batch_id = excluded.last_batch_id`,
     );
-    this.writeGroup = db.transaction((writes: PackedWrite[]) => writes.map((w) => this.writeBatch(w)));
+    this.writeGroup = db.transaction((items: GroupItem[], completions: Completion[]): IngestOnceResult[] => {
+      for (const c of completions) idem.complete(...c);
+      return items.map(({ write, claim }) => {
+        if (claim) {
+          const verdict = idem.claimWithin(claim.scope, claim.key, claim.bodyHash, write.now, claim.staleAfterMs);
+          if (verdict.kind !== 'claimed') return verdict;
+        }
+        return { kind: 'stored', result: this.writeBatch(write) };
+      });
+    });
   }
 
   /** Inside the transaction, so a stream created here disappears with it on rollback. */
@@ -112,24 +134,47 @@ function fillReading(p: unknown[], o: number, stream: number, now: number, rows:
 export const MAX_GROUP = 8;
 
 export interface Pending {
-  write: PackedWrite;
-  resolve: (r: IngestResult) => void;
+  item: GroupItem;
+  resolve: (r: IngestOnceResult) => void;
   reject: (err: unknown) => void;
 }
 
 /**
  * Group commit: batches queued while the thread is busy are written in one transaction (one WAL fsync)
  * at the next setImmediate. Each batch still gets its own exact counts, and none is answered before the
- * transaction holding its readings has committed.
+ * transaction holding its readings has committed. Completions wait for the next group (or start one): the
+ * thread takes messages in order, so a later claim of the same key always finds its answer recorded.
  */
 export class GroupCommitter {
   private readonly pending: Pending[] = [];
+  private completions: Completion[] = [];
   private scheduled = false;
 
-  constructor(private readonly write: (writes: PackedWrite[]) => IngestResult[]) {}
+  constructor(
+    private readonly write: (items: GroupItem[], completions: Completion[]) => IngestOnceResult[],
+    /** Records completions on their own when their group failed (best effort: the claim otherwise goes stale). */
+    private readonly completeAlone: (completions: Completion[]) => void,
+  ) {}
 
   submit(p: Pending): void {
     this.pending.push(p);
+    this.schedule();
+  }
+
+  complete(c: Completion): void {
+    this.completions.push(c);
+    this.schedule();
+  }
+
+  /** Writes pending completions now, for a standalone claim or release that must see them. */
+  drainCompletions(): void {
+    if (this.completions.length === 0) return;
+    const completions = this.completions;
+    this.completions = [];
+    this.completeAlone(completions);
+  }
+
+  private schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -139,14 +184,18 @@ export class GroupCommitter {
   private flush(): void {
     this.scheduled = false;
     const group = this.pending.splice(0, MAX_GROUP);
-    if (this.pending.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    let results: IngestResult[];
+    const completions = this.completions;
+    this.completions = [];
+    if (this.pending.length > 0) this.schedule();
+    let results: IngestOnceResult[];
     try {
-      results = this.write(group.map((g) => g.write));
+      results = this.write(group.map((g) => g.item), completions);
     } catch (err) {
+      try {
+        if (completions.length > 0) this.completeAlone(completions);
+      } catch {
+        // the claims go stale and are taken over after inFlightTimeoutMs
+      }
       for (const g of group) g.reject(err);
       return;
     }

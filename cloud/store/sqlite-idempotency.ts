@@ -1,6 +1,7 @@
 /**
- * Idempotency-Key records in SQLite. Runs wherever the writes run (the writer thread by default), so a
- * claim never waits on the write lock from the HTTP event loop.
+ * Idempotency-Key records in SQLite. On the writer thread, claims and completions of ingest requests ride in
+ * the group-commit transaction of the readings (sqlite-batch-writer.ts); the standalone operations of the
+ * CloudStore interface run here in their own small transactions.
  */
 import type Database from 'better-sqlite3';
 import type { IdempotencyClaim } from './store.js';
@@ -8,7 +9,10 @@ import type { IdempotencyClaim } from './store.js';
 type Row = { body_hash: string; status: number | null; response: string | null; created_at: number };
 
 export class SqliteIdempotency {
+  /** The claim in a transaction of its own (IMMEDIATE: it writes). */
   readonly claim: (scope: string, key: string, bodyHash: string, now: number, staleAfterMs: number) => IdempotencyClaim;
+  /** The claim inside a transaction the caller holds. */
+  readonly claimWithin: (scope: string, key: string, bodyHash: string, now: number, staleAfterMs: number) => IdempotencyClaim;
   private readonly completeStmt: Database.Statement;
   private readonly releaseStmt: Database.Statement;
 
@@ -20,7 +24,7 @@ export class SqliteIdempotency {
     );
     this.completeStmt = db.prepare('UPDATE idempotency_keys SET status = ?, response = ? WHERE scope = ? AND key = ?');
     this.releaseStmt = db.prepare('DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status IS NULL');
-    const tx = db.transaction((scope: string, key: string, bodyHash: string, now: number, staleAfterMs: number): IdempotencyClaim => {
+    this.claimWithin = (scope, key, bodyHash, now, staleAfterMs) => {
       if (insert.run(scope, key, bodyHash, now).changes === 1) return { kind: 'claimed' };
       const row = get.get(scope, key) as Row | undefined;
       if (!row) return insert.run(scope, key, bodyHash, now).changes === 1 ? { kind: 'claimed' } : { kind: 'in-flight' };
@@ -30,7 +34,8 @@ export class SqliteIdempotency {
         return { kind: 'claimed' };
       }
       return { kind: 'in-flight' };
-    });
+    };
+    const tx = db.transaction(this.claimWithin);
     this.claim = (...args) => tx.immediate(...args);
   }
 

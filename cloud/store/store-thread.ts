@@ -1,0 +1,98 @@
+/**
+ * A worker thread of the SQLite store (the writer, the reader), seen from the main thread: start it, wait
+ * until its connection is open, send it requests and get promises of their answers. Protocol:
+ * { id, op, args } in; { id, result } or { id, error } out; { id: 0, ready: true } once at start-up.
+ * A thread that exits fails every request it held.
+ */
+import { Worker } from 'node:worker_threads';
+
+export interface ThreadReply {
+  id: number;
+  ready?: boolean;
+  result?: unknown;
+  error?: string;
+}
+
+interface Waiting {
+  resolve: (v: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+export class StoreThread {
+  private readonly inflight = new Map<number, Waiting>();
+  private nextId = 1;
+  private exited = false;
+  private readonly exit: Promise<void>;
+
+  private constructor(
+    private readonly name: string,
+    private readonly worker: Worker,
+    ready: { resolve: () => void; reject: (err: unknown) => void },
+  ) {
+    worker.on('message', (msg: ThreadReply) => {
+      if (msg.ready) return ready.resolve();
+      const p = this.inflight.get(msg.id);
+      if (!p) return;
+      this.inflight.delete(msg.id);
+      if (msg.error !== undefined) p.reject(new Error(msg.error));
+      else p.resolve(msg.result);
+    });
+    worker.on('error', () => undefined); // reported through 'exit'
+    this.exit = new Promise<void>((done) =>
+      worker.once('exit', () => {
+        this.exited = true;
+        const err = new Error(`sqlite ${name} thread exited`);
+        for (const p of this.inflight.values()) p.reject(err);
+        this.inflight.clear();
+        ready.reject(err);
+        done();
+      }),
+    );
+  }
+
+  /** Starts `<module>.ts` (under tsx: tests, benchmarks from source) or `<module>.js` beside this file. */
+  static async start(name: string, module: string, workerData: unknown): Promise<StoreThread> {
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = new URL(`./${module}${fromSource ? '.ts' : '.js'}`, import.meta.url);
+    const worker = fromSource
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
+          { eval: true, workerData },
+        )
+      : new Worker(entry, { workerData });
+    let ready!: { resolve: () => void; reject: (err: unknown) => void };
+    const started = new Promise<void>((resolve, reject) => (ready = { resolve, reject }));
+    const thread = new StoreThread(name, worker, ready);
+    await started;
+    return thread;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  call(op: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.exited) return reject(new Error(`sqlite ${this.name} thread is not running`));
+      const id = this.nextId++;
+      this.inflight.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, args }, transfer);
+    });
+  }
+
+  /** Lets requests already handed to the thread finish (answered or failed), then ends it. */
+  async stop(): Promise<void> {
+    await Promise.allSettled(
+      [...this.inflight.values()].map(
+        (p) =>
+          new Promise<void>((done) => {
+            const { resolve, reject } = p;
+            p.resolve = (v) => (resolve(v), done());
+            p.reject = (e) => (reject(e), done());
+          }),
+      ),
+    );
+    await this.worker.terminate();
+    await this.exit;
+  }
+}
