@@ -132,6 +132,8 @@ function fillReading(p: unknown[], o: number, stream: number, now: number, rows:
 
 /** Most batches committed together by a group commit. */
 export const MAX_GROUP = 8;
+/** Longest a recorded answer waits for a group commit to ride in. */
+export const COMPLETION_WAIT_MS = 20;
 
 export interface Pending {
   item: GroupItem;
@@ -149,6 +151,7 @@ export class GroupCommitter {
   private readonly pending: Pending[] = [];
   private completions: Completion[] = [];
   private scheduled = false;
+  private completionTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly write: (items: GroupItem[], completions: Completion[]) => IngestOnceResult[],
@@ -161,13 +164,27 @@ export class GroupCommitter {
     this.schedule();
   }
 
+  /**
+   * Queues an answer for the next group's transaction. A completion starts no transaction of its own unless no
+   * batch comes within COMPLETION_WAIT_MS: one arrives after nearly every ingest, and a commit (with its fsync)
+   * for each would double the writer's commits under load.
+   */
   complete(c: Completion): void {
     this.completions.push(c);
-    this.schedule();
+    if (!this.scheduled && this.completionTimer === undefined) {
+      this.completionTimer = setTimeout(() => {
+        this.completionTimer = undefined;
+        if (this.completions.length > 0) this.schedule();
+      }, COMPLETION_WAIT_MS);
+    }
   }
 
-  /** Writes pending completions now, for a standalone claim or release that must see them. */
+  /** Writes pending completions now: for a standalone claim or release that must see them, and before closing. */
   drainCompletions(): void {
+    if (this.completionTimer !== undefined) {
+      clearTimeout(this.completionTimer);
+      this.completionTimer = undefined;
+    }
     if (this.completions.length === 0) return;
     const completions = this.completions;
     this.completions = [];
@@ -183,6 +200,10 @@ export class GroupCommitter {
 
   private flush(): void {
     this.scheduled = false;
+    if (this.completionTimer !== undefined) {
+      clearTimeout(this.completionTimer);
+      this.completionTimer = undefined;
+    }
     const group = this.pending.splice(0, MAX_GROUP);
     const completions = this.completions;
     this.completions = [];

@@ -17,7 +17,7 @@ export interface WriterThreadData {
   synchronous: 'full' | 'normal';
 }
 
-export type WriterOp = 'ingest' | 'ingest-once' | 'claim' | 'complete' | 'release';
+export type WriterOp = 'ingest' | 'ingest-once' | 'claim' | 'complete' | 'release' | 'drain';
 
 const port = parentPort;
 if (port) {
@@ -63,7 +63,9 @@ if (port) {
     }
     try {
       committer.drainCompletions();
-      if (op === 'claim') {
+      if (op === 'drain') {
+        reply({ id });
+      } else if (op === 'claim') {
         const [scope, key, hash, now, stale] = args as [string, string, string, number, number];
         reply({ id, result: idem.claim(scope, key, hash, now, stale) });
       } else {

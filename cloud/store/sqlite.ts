@@ -230,7 +230,9 @@ export class SqliteStore implements CloudStore {
     this.db = undefined;
     this.queryCache.clear();
     this.local = undefined;
-    // Writes already handed to the writer finish (answered or failed) before it is stopped.
+    // Answers still queued for replays are written, and writes already handed to the writer finish (answered
+    // or failed), before it is stopped.
+    await this.writer?.call('drain', []).catch(() => undefined);
     const writer = this.writer;
     const reader = this.reader;
     this.writer = undefined;

@@ -34,3 +34,21 @@ t.test('migration v2 puts asset and sensor into the time index of an existing da
   const page = await store.queryReadings({ asset: 'pump-1', limit: 10 });
   t.same(page.rows.map((r) => r.seq), [1, 3], 'the readings survived the migration');
 });
+
+t.test('writer thread: an answer recorded just before close is written before the thread stops', async (t) => {
+  const dataDir = t.testdir();
+  const open = async (): Promise<SqliteStore> => {
+    const store = new SqliteStore({ dataDir, synchronous: 'normal' });
+    await store.open();
+    return store;
+  };
+  const first = await open();
+  const idem = { scope: 'gw1', key: 'k1', bodyHash: 'h1', staleAfterMs: 60_000 };
+  const write = { gatewayId: 'gw1', epoch: 'e1', batchId: 'b', readings: [], alerts: [], gaps: [], models: [], now: 5 };
+  t.same(await first.ingestOnce(write, idem), { kind: 'stored', result: { accepted: 0, duplicates: 0 } });
+  await first.completeIdempotencyKey('gw1', 'k1', 200, '{"accepted":0}'); // queued for the next group commit
+  await first.close();
+  const second = await open();
+  t.teardown(() => second.close());
+  t.same(await second.ingestOnce(write, idem), { kind: 'replay', status: 200, body: '{"accepted":0}' });
+});
