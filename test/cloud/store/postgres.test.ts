@@ -43,4 +43,28 @@ if (unavailable) {
     const { rows: cols } = await client.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'readings' AND column_name IN ('gateway_id', 'epoch')");
     t.same(cols, [], 'the text identity columns are gone from readings');
   });
+
+  t.test('migration v2 waits for a previous-version instance writing at that moment; its rows are kept', async (t) => {
+    const url = await throwawayDatabase(t);
+    const old = new pg.Client({ connectionString: url });
+    await old.connect();
+    t.teardown(() => old.end());
+    await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    await old.query(MIGRATIONS[0]!(false));
+    await old.query('INSERT INTO schema_migrations VALUES (1, 0)');
+    // An instance of the previous version is inside its insert when the new one starts.
+    await old.query('BEGIN');
+    await old.query(
+      `INSERT INTO readings (gateway_id, epoch, seq, ts, received_at, ingested_at, asset, sensor, value)
+       VALUES ('gw1', 'e1', 1, 1001, 1002, 3000, 'pump-1', 'temp', 1.5)`,
+    );
+    const store = new PostgresStore({ url, poolSize: 2, log: silentLog });
+    t.teardown(() => store.close());
+    const opening = store.open();
+    await new Promise((r) => setTimeout(r, 300));
+    await old.query('COMMIT');
+    await opening;
+    const page = await store.queryReadings({ gatewayId: 'gw1', limit: 10 });
+    t.same(page.rows.map((r) => r.seq), [1], 'the reading committed during the migration was copied');
+  });
 }
