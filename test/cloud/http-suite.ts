@@ -143,10 +143,20 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
     t.equal(br.headers['accept-encoding'], 'gzip');
   });
 
-  t.test('bodies over 64 KiB as sent are gunzipped off the event loop, with the same cap', async (t) => {
+  t.test('bodies over 64 KiB as sent, or inflating past 1 MiB, are gunzipped off the event loop, with the same cap', async (t) => {
     const store = await open(t);
     const gw = await addKey(store, 'gateway', 'gw1');
-    const { url } = await startCloud(t, store, { http: { bodyLimitBytes: 1024 * 1024, decompressedLimitBytes: 1024 * 1024 } });
+    const { url } = await startCloud(t, store, { http: { bodyLimitBytes: 1024 * 1024, decompressedLimitBytes: 3 * 1024 * 1024 } });
+    // Small on the wire, 2 MiB inflated: past the event loop's share, within the cap.
+    const airy = gzipSync(JSON.stringify({ ...batch('gw1', [7]), pad: ' '.repeat(2 * 1024 * 1024) }));
+    t.ok(airy.length < SYNC_GUNZIP_MAX_BYTES && airy.length > 0);
+    const inflated = await call(url + PATHS.ingest, { key: gw.key, raw: airy, headers: { 'content-encoding': 'gzip' } });
+    t.equal(inflated.status, 200);
+    t.same(inflated.body, { accepted: 1, duplicates: 0, rejected: [] });
+    const smallBomb = gzipSync(Buffer.concat([Buffer.from('{"gatewayId":"gw1",'), Buffer.alloc(8 * 1024 * 1024, 0x20), Buffer.from('"x":1}')]));
+    t.ok(smallBomb.length < SYNC_GUNZIP_MAX_BYTES);
+    const small = await call(url + PATHS.ingest, { key: gw.key, raw: smallBomb, headers: { 'content-encoding': 'gzip' } });
+    t.equal(small.status, 413, 'a small bomb is refused at the full cap');
     // Random base64 does not compress, so these bodies stay above SYNC_GUNZIP_MAX_BYTES on the wire.
     const pad = randomBytes(80 * 1024).toString('base64');
     const json = JSON.stringify({ ...batch('gw1', [1, 2, 3]), pad });
