@@ -65,7 +65,7 @@ export class SqliteBatchWriter {
       `INSERT INTO gateways (id, last_sync_at, last_batch_id) VALUES (?,?,?)
        ON CONFLICT (id) DO UPDATE SET last_sync_at = excluded.last_sync_at, last_batch_id = excluded.last_batch_id`,
     );
-    this.writeGroup = db.transaction((items: GroupItem[], completions: Completion[]): IngestOnceResult[] => {
+    const group = db.transaction((items: GroupItem[], completions: Completion[]): IngestOnceResult[] => {
       for (const c of completions) idem.complete(...c);
       return items.map(({ write, claim }) => {
         if (claim) {
@@ -75,6 +75,9 @@ export class SqliteBatchWriter {
         return { kind: 'stored', result: this.writeBatch(write) };
       });
     });
+    // IMMEDIATE: take the write lock up front. A deferred transaction that first reads (the stream lookup) fails
+    // with SQLITE_BUSY_SNAPSHOT, without waiting, if another connection commits before its first write.
+    this.writeGroup = (items, completions) => group.immediate(items, completions);
   }
 
   /** Inside the transaction, so a stream created here disappears with it on rollback. */
@@ -155,8 +158,10 @@ export class GroupCommitter {
 
   constructor(
     private readonly write: (items: GroupItem[], completions: Completion[]) => IngestOnceResult[],
-    /** Records completions on their own when their group failed (best effort: the claim otherwise goes stale). */
+    /** Records completions in a transaction of their own (when no group is coming, or their group failed). */
     private readonly completeAlone: (completions: Completion[]) => void,
+    /** Told when answers could not be recorded: their claims go stale and are taken over after inFlightTimeoutMs. */
+    private readonly lost: (err: unknown, count: number) => void,
   ) {}
 
   submit(p: Pending): void {
@@ -188,7 +193,11 @@ export class GroupCommitter {
     if (this.completions.length === 0) return;
     const completions = this.completions;
     this.completions = [];
-    this.completeAlone(completions);
+    try {
+      this.completeAlone(completions);
+    } catch (err) {
+      this.lost(err, completions.length);
+    }
   }
 
   private schedule(): void {
@@ -212,10 +221,12 @@ export class GroupCommitter {
     try {
       results = this.write(group.map((g) => g.item), completions);
     } catch (err) {
-      try {
-        if (completions.length > 0) this.completeAlone(completions);
-      } catch {
-        // the claims go stale and are taken over after inFlightTimeoutMs
+      if (completions.length > 0) {
+        try {
+          this.completeAlone(completions);
+        } catch (again) {
+          this.lost(again, completions.length);
+        }
       }
       for (const g of group) g.reject(err);
       return;

@@ -40,8 +40,11 @@ if (port) {
   const completeAlone = idemDb.transaction((completions: Completion[]) => {
     for (const c of completions) idem.complete(...c);
   });
-  const committer = new GroupCommitter(new SqliteBatchWriter(db, new SqliteIdempotency(db)).writeGroup, completeAlone);
   const reply = (msg: ThreadReply): void => port.postMessage(msg);
+  // Nobody waits for a completion: its loss is reported to the main thread's log (id -1, see store-thread.ts).
+  const lost = (err: unknown, count: number): void =>
+    reply({ id: -1, error: `${count} Idempotency-Key answers not recorded: ${(err as Error)?.message ?? String(err)}` });
+  const committer = new GroupCommitter(new SqliteBatchWriter(db, new SqliteIdempotency(db)).writeGroup, completeAlone, lost);
   const fail = (id: number, err: unknown): void => reply({ id, error: (err as Error)?.message ?? String(err) });
   port.on('message', (msg: { id: number; op: WriterOp; args: unknown[] }) => {
     const { id, op, args } = msg;

@@ -111,7 +111,7 @@ export interface SqliteStoreOptions {
   writerThread?: boolean;
   /** Test hook: a file name other than cloud.db, or ':memory:'. */
   fileName?: string;
-  /** Where a failure nobody waits for is reported (an Idempotency-Key completion on the writer thread). */
+  /** Where failures nobody waits for are reported: lost Idempotency-Key answers, a worker thread that died. */
   log?: Logger;
 }
 
@@ -191,7 +191,8 @@ export class SqliteStore implements CloudStore {
       const completeAlone = db.transaction((completions: Completion[]) => {
         for (const c of completions) idempotency.complete(...c);
       });
-      this.local = { committer: new GroupCommitter(new SqliteBatchWriter(db, idempotency).writeGroup, completeAlone), idempotency };
+      const lost = (err: unknown, count: number): void => this.report(err, `${count} Idempotency-Key answers not recorded`);
+      this.local = { committer: new GroupCommitter(new SqliteBatchWriter(db, idempotency).writeGroup, completeAlone, lost), idempotency };
     }
   }
 
@@ -200,10 +201,21 @@ export class SqliteStore implements CloudStore {
    * waits until their connections are open.
    */
   private async startThreads(): Promise<void> {
+    const report = (err: unknown, msg: string): void => this.report(err, msg);
     const writerData: WriterThreadData = { file: this.file, synchronous: this.options.synchronous };
-    this.writer = await StoreThread.start('writer', 'sqlite-writer-thread', writerData);
+    this.writer = await StoreThread.start('writer', 'sqlite-writer-thread', writerData, report);
     const readerData: ReaderThreadData = { file: this.file };
-    this.reader = await StoreThread.start('reader', 'sqlite-reader-thread', readerData);
+    try {
+      this.reader = await StoreThread.start('reader', 'sqlite-reader-thread', readerData, report);
+    } catch (err) {
+      await this.writer.stop();
+      this.writer = undefined;
+      throw err;
+    }
+  }
+
+  private report(err: unknown, msg: string): void {
+    this.options.log?.error({ err }, msg);
   }
 
   private migrate(db: Database.Database): void {
@@ -334,8 +346,10 @@ export class SqliteStore implements CloudStore {
       `SELECT ${READING_COLUMNS} FROM readings r INDEXED BY readings_ts JOIN streams s ON s.id = r.stream_id` +
       `${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY r.ts, r.id LIMIT ?`;
     args.push(q.limit + 1);
-    // On the reader thread when there is one: a page of one asset in twenty walks ~2,000 index entries.
-    const rows = (this.reader ? await this.reader.call('all', [sql, args]) : this.cachedRaw(sql).all(...args)) as ReadingRawRow[];
+    // On the reader thread while it runs (a page of one asset in twenty walks ~2,000 index entries); on this
+    // thread's connection without one, or if it died (reported when it did).
+    const reader = this.reader;
+    const rows = (reader?.running ? await reader.call('all', [sql, args]) : this.cachedRaw(sql).all(...args)) as ReadingRawRow[];
     return page(rows, q.limit, storedReadingFromRaw, rawPosition);
   }
 

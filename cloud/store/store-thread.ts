@@ -1,8 +1,9 @@
 /**
  * A worker thread of the SQLite store (the writer, the reader), seen from the main thread: start it, wait
  * until its connection is open, send it requests and get promises of their answers. Protocol:
- * { id, op, args } in; { id, result } or { id, error } out; { id: 0, ready: true } once at start-up.
- * A thread that exits fails every request it held.
+ * { id, op, args } in; { id, result } or { id, error } out; { id: 0, ready: true } once at start-up;
+ * { id: -1, error } for a failure nobody waits for (reported). A thread that exits fails every request it
+ * held, and an exit that was not asked for is reported.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -12,6 +13,9 @@ export interface ThreadReply {
   result?: unknown;
   error?: string;
 }
+
+/** Where a thread's failures that no request waits for go (the store's logger). */
+export type ThreadProblemReport = (err: unknown, msg: string) => void;
 
 interface Waiting {
   resolve: (v: unknown) => void;
@@ -24,23 +28,28 @@ export class StoreThread {
   private exited = false;
   private readonly exit: Promise<void>;
 
+  private stopping = false;
+
   private constructor(
     private readonly name: string,
     private readonly worker: Worker,
     ready: { resolve: () => void; reject: (err: unknown) => void },
+    report: ThreadProblemReport,
   ) {
     worker.on('message', (msg: ThreadReply) => {
       if (msg.ready) return ready.resolve();
+      if (msg.id === -1) return report(new Error(msg.error ?? 'unknown'), `sqlite ${name} thread: ${msg.error}`);
       const p = this.inflight.get(msg.id);
       if (!p) return;
       this.inflight.delete(msg.id);
       if (msg.error !== undefined) p.reject(new Error(msg.error));
       else p.resolve(msg.result);
     });
-    worker.on('error', () => undefined); // reported through 'exit'
+    worker.on('error', (err) => report(err, `sqlite ${name} thread failed`));
     this.exit = new Promise<void>((done) =>
-      worker.once('exit', () => {
+      worker.once('exit', (code) => {
         this.exited = true;
+        if (!this.stopping) report(new Error(`exit code ${code}`), `sqlite ${name} thread exited`);
         const err = new Error(`sqlite ${name} thread exited`);
         for (const p of this.inflight.values()) p.reject(err);
         this.inflight.clear();
@@ -51,7 +60,7 @@ export class StoreThread {
   }
 
   /** Starts `<module>.ts` (under tsx: tests, benchmarks from source) or `<module>.js` beside this file. */
-  static async start(name: string, module: string, workerData: unknown): Promise<StoreThread> {
+  static async start(name: string, module: string, workerData: unknown, report: ThreadProblemReport): Promise<StoreThread> {
     const fromSource = import.meta.url.endsWith('.ts');
     const entry = new URL(`./${module}${fromSource ? '.ts' : '.js'}`, import.meta.url);
     const worker = fromSource
@@ -62,7 +71,7 @@ export class StoreThread {
       : new Worker(entry, { workerData });
     let ready!: { resolve: () => void; reject: (err: unknown) => void };
     const started = new Promise<void>((resolve, reject) => (ready = { resolve, reject }));
-    const thread = new StoreThread(name, worker, ready);
+    const thread = new StoreThread(name, worker, ready, report);
     await started;
     return thread;
   }
@@ -82,6 +91,7 @@ export class StoreThread {
 
   /** Lets requests already handed to the thread finish (answered or failed), then ends it. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.allSettled(
       [...this.inflight.values()].map(
         (p) =>
