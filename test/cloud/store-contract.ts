@@ -169,7 +169,7 @@ export function storeContract(t: Test, open: (t: Test) => Promise<CloudStore>): 
     t.same(await store.ingestOnce(write('gw1', [3]), idem), { kind: 'replay', status: 200, body: '{"accepted":2}' }, 'completion seen by the next claim');
     t.same((await store.queryReadings({ gatewayId: 'gw1', limit: 10 })).rows.map((r) => r.seq), [1, 2], 'only the granted write stored readings');
     const bad = write('gw1', [9]);
-    bad.readings[0]!.asset = null as unknown as string; // NOT NULL: the database refuses the write
+    bad.readings[0]!.asset = null as unknown as string; // refused by PostgreSQL (NOT NULL) or by the SQLite binding
     await t.rejects(store.ingestOnce(bad, { ...idem, key: 'k2' }));
     t.same(await store.claimIdempotencyKey('gw1', 'k2', 'h1', 6_000, 60_000), { kind: 'claimed' }, 'the failed write released its claim');
     t.same((await store.queryReadings({ gatewayId: 'gw1', limit: 10 })).rows.map((r) => r.seq), [1, 2]);
