@@ -19,6 +19,8 @@ export interface GroupItem {
 /** An answer to record for replays: scope, key, status, body. */
 export type Completion = [scope: string, key: string, status: number, body: string];
 
+/** At most one write a second of a gateway's last-sync mark, and of a model version's last-seen time. */
+const MARK_INTERVAL_MS = 1_000;
 /** Rows per multi-row INSERT: fewer statement steps per batch, well under SQLite's parameter limit. */
 const CHUNK = 50;
 /** Bound parameters per reading row (the id is assigned by SQLite). */
@@ -39,6 +41,8 @@ export class SqliteBatchWriter {
   private readonly insertGap: Stmt;
   private readonly upsertModel: Stmt;
   private readonly touchGateway: Stmt;
+  private readonly streams = new Map<string, number>();
+  private readonly marks = new Map<string, number>();
   private readonly params = new Array<unknown>(CHUNK * READING_COLS);
   private readonly one = new Array<unknown>(READING_COLS);
   /** One transaction: the completions, then each item's claim and write, in order. */
@@ -77,14 +81,50 @@ export class SqliteBatchWriter {
     });
     // IMMEDIATE: take the write lock up front. A deferred transaction that first reads (the stream lookup) fails
     // with SQLITE_BUSY_SNAPSHOT, without waiting, if another connection commits before its first write.
-    this.writeGroup = (items, completions) => group.immediate(items, completions);
+    this.writeGroup = (items, completions) => {
+      try {
+        return group.immediate(items, completions);
+      } catch (err) {
+        this.forget();
+        throw err;
+      }
+    };
   }
 
-  /** Inside the transaction, so a stream created here disappears with it on rollback. */
+  /**
+   * Inside the transaction, so a stream created here disappears with it on rollback; ids are cached (a stream's
+   * id never changes) and the cache is dropped with a failed group (forget()).
+   */
   private streamId(gatewayId: string, epoch: string): number {
-    const found = this.findStream.get(gatewayId, epoch) as { id: number } | undefined;
-    return found ? found.id : Number(this.insertStream.run(gatewayId, epoch).lastInsertRowid);
+    const key = `${gatewayId}\0${epoch}`;
+    let id = this.streams.get(key);
+    if (id === undefined) {
+      const found = this.findStream.get(gatewayId, epoch) as { id: number } | undefined;
+      id = found ? found.id : Number(this.insertStream.run(gatewayId, epoch).lastInsertRowid);
+      if (this.streams.size > 100_000) this.streams.clear();
+      this.streams.set(key, id);
+    }
+    return id;
   }
+
+  /**
+   * Whether `key` was marked less than MARK_INTERVAL_MS ago (by the batches' clock); if not, notes it now. The
+   * gateway's last-sync mark and a model version's last-seen time are written at most once a second each, as
+   * the PostgreSQL backend does: every batch rewrote the same rows, one more dirty page per commit.
+   */
+  private markedRecently(key: string, now: number): boolean {
+    const last = this.marks.get(key);
+    if (last !== undefined && now >= last && now - last < MARK_INTERVAL_MS) return true;
+    if (this.marks.size > 100_000) this.marks.clear();
+    this.marks.set(key, now);
+    return false;
+  }
+
+  /** After a rolled-back group: what was cached or marked in it may not be in the database. */
+  readonly forget = (): void => {
+    this.streams.clear();
+    this.marks.clear();
+  };
 
   private writeBatch(w: PackedWrite): IngestResult {
     const rows = w.readings;
@@ -107,8 +147,12 @@ export class SqliteBatchWriter {
       this.insertAlert.run(w.gatewayId, a.id, a.asset, a.model, a.version, a.output, a.severity, a.state, a.value, a.threshold, a.ts);
     }
     for (const g of w.gaps) this.insertGap.run(w.gatewayId, w.epoch, g.fromTs, g.toTs, g.count, g.reason, w.now);
-    for (const m of w.models) this.upsertModel.run(w.gatewayId, m.model, m.version, w.now, w.now);
-    this.touchGateway.run(w.gatewayId, w.now, w.batchId);
+    for (const m of w.models) {
+      if (!this.markedRecently(`m\0${w.gatewayId}\0${m.model}\0${m.version}`, w.now)) {
+        this.upsertModel.run(w.gatewayId, m.model, m.version, w.now, w.now);
+      }
+    }
+    if (!this.markedRecently(`g\0${w.gatewayId}`, w.now)) this.touchGateway.run(w.gatewayId, w.now, w.batchId);
     return { accepted, duplicates: n - accepted };
   }
 }
