@@ -52,3 +52,21 @@ t.test('writer thread: an answer recorded just before close is written before th
   t.teardown(() => second.close());
   t.same(await second.ingestOnce(write, idem), { kind: 'replay', status: 200, body: '{"accepted":0}' });
 });
+
+t.test('the last-sync mark and model last-seen times are written at most once a second of batch time', async (t) => {
+  const store = new SqliteStore({ dataDir: t.testdir(), synchronous: 'normal', writerThread: false });
+  await store.open();
+  t.teardown(() => store.close());
+  const row = (seq: number) => ({ seq, ts: seq, receivedAt: seq, asset: 'a', sensor: 's', value: 1, unit: null, quality: null, scores: null, historical: false });
+  const write = (seq: number, now: number) => ({
+    gatewayId: 'gw1', epoch: 'e1', batchId: `b-${seq}`, readings: [row(seq)], alerts: [], gaps: [], models: [{ model: 'rul', version: '3' }], now,
+  });
+  await store.ingest(write(1, 10_000));
+  await store.ingest(write(2, 10_500));
+  t.match((await store.listGateways())[0], { lastSyncAt: 10_000, lastBatchId: 'b-1' }, 'within the second: not rewritten');
+  t.match((await store.listModels())[0], { firstSeen: 10_000, lastSeen: 10_000 });
+  await store.ingest(write(3, 11_000));
+  t.match((await store.listGateways())[0], { lastSyncAt: 11_000, lastBatchId: 'b-3' });
+  t.match((await store.listModels())[0], { firstSeen: 10_000, lastSeen: 11_000 });
+  t.equal((await store.queryReadings({ limit: 10 })).rows.length, 3, 'every reading stored regardless');
+});
