@@ -22,6 +22,7 @@ import {
   KeyLimitError,
   claimThenIngest,
   type Paged,
+  type PagedJson,
   type ReadingQuery,
 } from './store.js';
 import {
@@ -422,6 +423,11 @@ export class PostgresStore implements CloudStore {
       args,
     );
     return page(rows, q.limit, toStoredReading);
+  }
+
+  async queryReadingsJson(q: ReadingQuery): Promise<PagedJson> {
+    const page = await this.queryReadings(q);
+    return { json: JSON.stringify(page.rows), last: page.last };
   }
 
   async queryAlerts(q: AlertQuery): Promise<Paged<StoredAlert>> {

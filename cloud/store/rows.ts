@@ -1,6 +1,6 @@
 /** Conversions between database rows and wire objects, shared by both backends. */
 import type { Heartbeat, Score, StoredAlert, StoredReading } from '../../shared/protocol.js';
-import type { GatewayRecord, KeyKind, KeyRecord } from './store.js';
+import type { GatewayRecord, KeyKind, KeyRecord, PagedJson } from './store.js';
 
 export interface ReadingDbRow {
   id: number | string;
@@ -75,6 +75,14 @@ export function storedReadingFromRaw(r: ReadingRawRow): StoredReading {
 }
 
 export const rawPosition = (r: ReadingRawRow): { ts: number; id: number } => ({ ts: r[4], id: r[0] });
+
+/** A page of readings as JSON array text, out of limit + 1 raw rows (see page() in sqlite.ts). */
+export function readingsPageJson(rows: ReadingRawRow[], limit: number): PagedJson {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return { json: JSON.stringify(kept.map(storedReadingFromRaw)), last: more && last !== undefined ? rawPosition(last) : null };
+}
 
 export interface AlertDbRow {
   id: number | string;

@@ -26,6 +26,7 @@ import {
   type KeyRecord,
   KeyLimitError,
   type Paged,
+  type PagedJson,
   type ReadingQuery,
   type ReadingRow,
 } from './store.js';
@@ -35,8 +36,7 @@ import {
   type KeyDbRow,
   READING_COLUMNS,
   type ReadingRawRow,
-  rawPosition,
-  storedReadingFromRaw,
+  readingsPageJson,
   toGatewayRecord,
   toKeyRecord,
   toStoredAlert,
@@ -331,6 +331,12 @@ export class SqliteStore implements CloudStore {
   }
 
   async queryReadings(q: ReadingQuery): Promise<Paged<StoredReading>> {
+    const page = await this.queryReadingsJson(q);
+    return { rows: JSON.parse(page.json) as StoredReading[], last: page.last };
+  }
+
+  async queryReadingsJson(q: ReadingQuery): Promise<PagedJson> {
+    this.handle;
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.gatewayId !== undefined) (where.push('s.gateway_id = ?'), args.push(q.gatewayId));
@@ -346,11 +352,12 @@ export class SqliteStore implements CloudStore {
       `SELECT ${READING_COLUMNS} FROM readings r INDEXED BY readings_ts JOIN streams s ON s.id = r.stream_id` +
       `${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY r.ts, r.id LIMIT ?`;
     args.push(q.limit + 1);
-    // On the reader thread while it runs (a page of one asset in twenty walks ~2,000 index entries); on this
-    // thread's connection without one, or if it died (reported when it did).
+    // On the reader thread while it runs (a page of one asset in twenty walks ~2,000 index entries), which also
+    // writes the JSON, so the event loop gets one string; on this thread's connection without one, or if it died
+    // (reported when it did).
     const reader = this.reader;
-    const rows = (reader?.running ? await reader.call('all', [sql, args]) : this.cachedRaw(sql).all(...args)) as ReadingRawRow[];
-    return page(rows, q.limit, storedReadingFromRaw, rawPosition);
+    if (reader?.running) return (await reader.call('readings-page', [sql, args, q.limit])) as PagedJson;
+    return readingsPageJson(this.cachedRaw(sql).all(...args) as ReadingRawRow[], q.limit);
   }
 
   async queryAlerts(q: AlertQuery): Promise<Paged<StoredAlert>> {

@@ -85,6 +85,12 @@ export interface Paged<T> {
   last: { ts: number; id: number } | null;
 }
 
+/** A page as JSON array text, ready to go into a response without being parsed and serialised again. */
+export interface PagedJson {
+  json: string;
+  last: { ts: number; id: number } | null;
+}
+
 export type IdempotencyClaim =
   | { kind: 'claimed' }
   | { kind: 'replay'; status: number; body: string }
@@ -139,6 +145,8 @@ export interface CloudStore {
   recordAuthFailure(gatewayId: string, now: number): Promise<void>;
   listGateways(): Promise<GatewayRecord[]>;
   queryReadings(query: ReadingQuery): Promise<Paged<StoredReading>>;
+  /** The same page as JSON text (`rows` serialised): what the read API sends. */
+  queryReadingsJson(query: ReadingQuery): Promise<PagedJson>;
   queryAlerts(query: AlertQuery): Promise<Paged<StoredAlert>>;
   listModels(): Promise<ModelVersionSeen[]>;
 
