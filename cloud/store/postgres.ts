@@ -29,14 +29,17 @@ import {
   type AlertDbRow,
   type GatewayDbRow,
   type KeyDbRow,
-  type ReadingDbRow,
+  READING_COLUMNS,
+  type ReadingRawRow,
+  page,
+  rawPosition,
+  readingsPageJson,
+  storedReadingFromRaw,
   toGatewayRecord,
   toKeyRecord,
   toStoredAlert,
-  toStoredReading,
 } from './rows.js';
 import { readingColumns } from './pg-reading-columns.js';
-import { page } from './sqlite.js';
 
 /** Each entry runs once, in order, inside a transaction holding MIGRATION_LOCK. */
 export const MIGRATIONS: ReadonlyArray<(timescale: boolean) => string> = [
@@ -414,20 +417,23 @@ export class PostgresStore implements CloudStore {
   }
 
   async queryReadings(q: ReadingQuery): Promise<Paged<StoredReading>> {
-    const { where, args } = filters(q, { gateway_id: 's.gateway_id', asset: 'r.asset', sensor: 'r.sensor' }, 'r.');
-    args.push(q.limit + 1);
-    const { rows } = await this.db.query<ReadingDbRow>(
-      `SELECT r.id, s.gateway_id, s.epoch, r.seq, r.ts, r.received_at, r.asset, r.sensor, r.value, r.unit, r.quality, r.scores,
-              r.historical
-       FROM readings r JOIN streams s ON s.id = r.stream_id${where} ORDER BY r.ts, r.id LIMIT $${args.length}`,
-      args,
-    );
-    return page(rows, q.limit, toStoredReading);
+    return page(await this.readingRows(q), q.limit, storedReadingFromRaw, rawPosition);
   }
 
   async queryReadingsJson(q: ReadingQuery): Promise<PagedJson> {
-    const page = await this.queryReadings(q);
-    return { json: JSON.stringify(page.rows), last: page.last };
+    return readingsPageJson(await this.readingRows(q), q.limit);
+  }
+
+  /** limit + 1 rows of the page, as arrays in READING_COLUMNS order. */
+  private async readingRows(q: ReadingQuery): Promise<ReadingRawRow[]> {
+    const { where, args } = filters(q, { gateway_id: 's.gateway_id', asset: 'r.asset', sensor: 'r.sensor' }, 'r.');
+    args.push(q.limit + 1);
+    const { rows } = await this.db.query<ReadingRawRow>({
+      text: `SELECT ${READING_COLUMNS} FROM readings r JOIN streams s ON s.id = r.stream_id${where} ORDER BY r.ts, r.id LIMIT $${args.length}`,
+      values: args,
+      rowMode: 'array',
+    });
+    return rows;
   }
 
   async queryAlerts(q: AlertQuery): Promise<Paged<StoredAlert>> {

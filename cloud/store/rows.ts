@@ -1,42 +1,8 @@
 /** Conversions between database rows and wire objects, shared by both backends. */
 import type { Heartbeat, Score, StoredAlert, StoredReading } from '../../shared/protocol.js';
-import type { GatewayRecord, KeyKind, KeyRecord, PagedJson } from './store.js';
+import type { GatewayRecord, KeyKind, KeyRecord, Paged, PagedJson } from './store.js';
 
-export interface ReadingDbRow {
-  id: number | string;
-  gateway_id: string;
-  epoch: string;
-  seq: number | string;
-  ts: number | string;
-  received_at: number | string;
-  asset: string;
-  sensor: string;
-  value: number;
-  unit: string | null;
-  quality: string | null;
-  scores: string | null;
-  historical: number | boolean;
-}
-
-export function toStoredReading(r: ReadingDbRow): StoredReading {
-  const out: StoredReading = {
-    gatewayId: r.gateway_id,
-    epoch: r.epoch,
-    seq: Number(r.seq),
-    ts: Number(r.ts),
-    receivedAt: Number(r.received_at),
-    asset: r.asset,
-    sensor: r.sensor,
-    value: r.value,
-  };
-  if (r.unit !== null) out.unit = r.unit;
-  if (r.quality !== null) out.quality = JSON.parse(r.quality) as string | number;
-  if (r.scores !== null) out.scores = JSON.parse(r.scores) as Score[];
-  if (r.historical === true || r.historical === 1) out.historical = true;
-  return out;
-}
-
-/** The reading columns in the order of ReadingRawRow (SQLite reads them in raw mode, as arrays). */
+/** The reading columns in the order of ReadingRawRow: both backends read reading pages as arrays. */
 export const READING_COLUMNS =
   'r.id, s.gateway_id, s.epoch, r.seq, r.ts, r.received_at, r.asset, r.sensor, r.value, r.unit, r.quality, r.scores, r.historical';
 
@@ -53,7 +19,8 @@ export type ReadingRawRow = [
   unit: string | null,
   quality: string | null,
   scores: string | null,
-  historical: number,
+  /** 0/1 in SQLite, a boolean in PostgreSQL */
+  historical: number | boolean,
 ];
 
 export function storedReadingFromRaw(r: ReadingRawRow): StoredReading {
@@ -70,18 +37,34 @@ export function storedReadingFromRaw(r: ReadingRawRow): StoredReading {
   if (r[9] !== null) out.unit = r[9];
   if (r[10] !== null) out.quality = JSON.parse(r[10]) as string | number;
   if (r[11] !== null) out.scores = JSON.parse(r[11]) as Score[];
-  if (r[12] === 1) out.historical = true;
+  if (r[12] === 1 || r[12] === true) out.historical = true;
   return out;
 }
 
 export const rawPosition = (r: ReadingRawRow): { ts: number; id: number } => ({ ts: r[4], id: r[0] });
 
-/** A page of readings as JSON array text, out of limit + 1 raw rows (see page() in sqlite.ts). */
-export function readingsPageJson(rows: ReadingRawRow[], limit: number): PagedJson {
+const rowPosition = (r: { id: number | string; ts: number | string }): { ts: number; id: number } => ({ ts: Number(r.ts), id: Number(r.id) });
+
+/** One page of `limit` rows out of limit + 1 fetched; `last` is where the next page starts, null if none. */
+export function page<R, T>(
+  rows: R[],
+  limit: number,
+  map: (r: R) => T,
+  position: (r: R) => { ts: number; id: number } = rowPosition as (r: R) => { ts: number; id: number },
+): Paged<T> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
-  const last = kept[kept.length - 1];
-  return { json: JSON.stringify(kept.map(storedReadingFromRaw)), last: more && last !== undefined ? rawPosition(last) : null };
+  const lastRow = kept[kept.length - 1];
+  return {
+    rows: kept.map(map),
+    last: more && lastRow !== undefined ? position(lastRow) : null,
+  };
+}
+
+/** A page of readings as JSON array text, out of limit + 1 raw rows. */
+export function readingsPageJson(rows: ReadingRawRow[], limit: number): PagedJson {
+  const p = page(rows, limit, storedReadingFromRaw, rawPosition);
+  return { json: JSON.stringify(p.rows), last: p.last };
 }
 
 export interface AlertDbRow {

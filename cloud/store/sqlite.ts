@@ -34,13 +34,13 @@ import {
   type AlertDbRow,
   type GatewayDbRow,
   type KeyDbRow,
+  page,
   READING_COLUMNS,
   type ReadingRawRow,
   readingsPageJson,
   toGatewayRecord,
   toKeyRecord,
   toStoredAlert,
-  toStoredReading,
 } from './rows.js';
 
 /**
@@ -440,22 +440,4 @@ export class SqliteStore implements CloudStore {
     this.handle;
     return this.s.idemPurge.run(olderThan).changes;
   }
-}
-
-const rowPosition = (r: { id: number | string; ts: number | string }): { ts: number; id: number } => ({ ts: Number(r.ts), id: Number(r.id) });
-
-/** One page of `limit` rows out of limit + 1 fetched; `last` is where the next page starts, null if none. */
-export function page<R, T>(
-  rows: R[],
-  limit: number,
-  map: (r: R) => T,
-  position: (r: R) => { ts: number; id: number } = rowPosition as (r: R) => { ts: number; id: number },
-): Paged<T> {
-  const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
-  const lastRow = kept[kept.length - 1];
-  return {
-    rows: kept.map(map),
-    last: more && lastRow !== undefined ? position(lastRow) : null,
-  };
 }
