@@ -53,13 +53,13 @@ export function ingestRoute(app: FastifyInstance, ctx: CloudContext): void {
 
     const { write, rejected } = prepareWrite(ctx, batch);
     let result: IngestResult;
+    const scope = batch.gatewayId;
     if (idemKey === null) {
       result = await storage(() => ctx.store.ingest(write));
     } else {
       // Claim and write in one store call (one trip to the SQLite writer thread): the readings were checked
       // above, so a replay costs that check and nothing else.
       const hash = createHash('sha256').update(req.rawJson ?? Buffer.alloc(0)).digest('hex');
-      const scope = batch.gatewayId;
       const once = await storage(() =>
         ctx.store.ingestOnce(write, { scope, key: idemKey, bodyHash: hash, staleAfterMs: ctx.config.idempotency.inFlightTimeoutMs }),
       );
@@ -80,15 +80,16 @@ export function ingestRoute(app: FastifyInstance, ctx: CloudContext): void {
           .send(once.body);
       }
       result = once.result;
-      const body = JSON.stringify(answer(ctx, result, rejected));
+    }
+    const body = JSON.stringify(answer(ctx, result, rejected));
+    if (idemKey !== null) {
       // The readings are committed: a failure to record the answer must not turn into a 503 that makes the
       // gateway resend (it would get duplicates); the record's claim goes stale and is taken over instead.
       await ctx.store.completeIdempotencyKey(scope, idemKey, 200, body).catch((err: unknown) =>
         req.log.warn({ err, scope }, 'idempotency record not completed'),
       );
-      return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(body);
     }
-    return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(answer(ctx, result, rejected)));
+    return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(body);
   });
 }
 

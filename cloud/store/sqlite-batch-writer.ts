@@ -8,16 +8,13 @@
 import type Database from 'better-sqlite3';
 import type { IdempotencyRequest, IngestOnceResult, IngestResult } from './store.js';
 import { NUM_COLS, TEXT_COLS, type PackedReadings, type PackedWrite } from './packed-readings.js';
-import type { SqliteIdempotency } from './sqlite-idempotency.js';
+import { type Completion, SqliteIdempotency } from './sqlite-idempotency.js';
 
 /** A batch to write, and the Idempotency-Key to claim first (null: none). */
 export interface GroupItem {
   write: PackedWrite;
   claim: IdempotencyRequest | null;
 }
-
-/** An answer to record for replays: scope, key, status, body. */
-export type Completion = [scope: string, key: string, status: number, body: string];
 
 /** At most one write a second of a gateway's last-sync mark, and of a model version's last-seen time. */
 const MARK_INTERVAL_MS = 1_000;
@@ -199,14 +196,20 @@ export class GroupCommitter {
   private completions: Completion[] = [];
   private scheduled = false;
   private completionTimer: NodeJS.Timeout | undefined;
+  private readonly write: (items: GroupItem[], completions: Completion[]) => IngestOnceResult[];
 
+  /**
+   * Group commits on `db`; `standalone` records completions in a transaction of their own (drained for a
+   * standalone claim or release, or after their group failed); `lost` is told when answers could not be
+   * recorded (their claims go stale and are taken over after inFlightTimeoutMs).
+   */
   constructor(
-    private readonly write: (items: GroupItem[], completions: Completion[]) => IngestOnceResult[],
-    /** Records completions in a transaction of their own (when no group is coming, or their group failed). */
-    private readonly completeAlone: (completions: Completion[]) => void,
-    /** Told when answers could not be recorded: their claims go stale and are taken over after inFlightTimeoutMs. */
+    db: Database.Database,
+    private readonly standalone: SqliteIdempotency,
     private readonly lost: (err: unknown, count: number) => void,
-  ) {}
+  ) {
+    this.write = new SqliteBatchWriter(db, new SqliteIdempotency(db)).writeGroup;
+  }
 
   submit(p: Pending): void {
     this.pending.push(p);
@@ -230,17 +233,25 @@ export class GroupCommitter {
 
   /** Writes pending completions now: for a standalone claim or release that must see them, and before closing. */
   drainCompletions(): void {
+    this.cancelCompletionTimer();
+    const completions = this.completions;
+    this.completions = [];
+    this.completeAlone(completions);
+  }
+
+  private completeAlone(completions: Completion[]): void {
+    if (completions.length === 0) return;
+    try {
+      this.standalone.completeAll(completions);
+    } catch (err) {
+      this.lost(err, completions.length);
+    }
+  }
+
+  private cancelCompletionTimer(): void {
     if (this.completionTimer !== undefined) {
       clearTimeout(this.completionTimer);
       this.completionTimer = undefined;
-    }
-    if (this.completions.length === 0) return;
-    const completions = this.completions;
-    this.completions = [];
-    try {
-      this.completeAlone(completions);
-    } catch (err) {
-      this.lost(err, completions.length);
     }
   }
 
@@ -253,10 +264,7 @@ export class GroupCommitter {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.completionTimer !== undefined) {
-      clearTimeout(this.completionTimer);
-      this.completionTimer = undefined;
-    }
+    this.cancelCompletionTimer();
     const group = this.pending.splice(0, MAX_GROUP);
     const completions = this.completions;
     this.completions = [];
@@ -265,13 +273,7 @@ export class GroupCommitter {
     try {
       results = this.write(group.map((g) => g.item), completions);
     } catch (err) {
-      if (completions.length > 0) {
-        try {
-          this.completeAlone(completions);
-        } catch (again) {
-          this.lost(again, completions.length);
-        }
-      }
+      this.completeAlone(completions);
       for (const g of group) g.reject(err);
       return;
     }

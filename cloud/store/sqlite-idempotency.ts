@@ -6,6 +6,9 @@
 import type Database from 'better-sqlite3';
 import type { IdempotencyClaim } from './store.js';
 
+/** An answer to record for replays: scope, key, status, body. */
+export type Completion = [scope: string, key: string, status: number, body: string];
+
 type Row = { body_hash: string; status: number | null; response: string | null; created_at: number };
 
 export class SqliteIdempotency {
@@ -37,7 +40,13 @@ export class SqliteIdempotency {
     };
     const tx = db.transaction(this.claimWithin);
     this.claim = (...args) => tx.immediate(...args);
+    this.completeAll = db.transaction((completions: readonly Completion[]) => {
+      for (const c of completions) this.complete(...c);
+    });
   }
+
+  /** Records answers in a transaction of their own. */
+  readonly completeAll: (completions: readonly Completion[]) => void;
 
   complete(scope: string, key: string, status: number, body: string): void {
     this.completeStmt.run(status, body, scope, key);

@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { type Completion, GroupCommitter, SqliteBatchWriter } from './sqlite-batch-writer.js';
-import { SqliteIdempotency } from './sqlite-idempotency.js';
+import { GroupCommitter } from './sqlite-batch-writer.js';
+import { type Completion, SqliteIdempotency } from './sqlite-idempotency.js';
 import type { PackedWrite } from './packed-readings.js';
 import type { IdempotencyRequest, IngestOnceResult } from './store.js';
 import type { ThreadReply } from './store-thread.js';
@@ -37,14 +37,11 @@ if (port) {
   idemDb.pragma('synchronous = NORMAL');
   idemDb.pragma('busy_timeout = 5000');
   const idem = new SqliteIdempotency(idemDb);
-  const completeAlone = idemDb.transaction((completions: Completion[]) => {
-    for (const c of completions) idem.complete(...c);
-  });
   const reply = (msg: ThreadReply): void => port.postMessage(msg);
   // Nobody waits for a completion: its loss is reported to the main thread's log (id -1, see store-thread.ts).
   const lost = (err: unknown, count: number): void =>
     reply({ id: -1, error: `${count} Idempotency-Key answers not recorded: ${(err as Error)?.message ?? String(err)}` });
-  const committer = new GroupCommitter(new SqliteBatchWriter(db, new SqliteIdempotency(db)).writeGroup, completeAlone, lost);
+  const committer = new GroupCommitter(db, idem, lost);
   const fail = (id: number, err: unknown): void => reply({ id, error: (err as Error)?.message ?? String(err) });
   port.on('message', (msg: { id: number; op: WriterOp; args: unknown[] }) => {
     const { id, op, args } = msg;

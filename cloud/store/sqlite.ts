@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Completion, GroupCommitter, SqliteBatchWriter } from './sqlite-batch-writer.js';
+import { GroupCommitter } from './sqlite-batch-writer.js';
 import { packWrite, transferables } from './packed-readings.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import type { WriterOp, WriterThreadData } from './sqlite-writer-thread.js';
@@ -188,11 +188,8 @@ export class SqliteStore implements CloudStore {
     if (this.options.writerThread !== false && this.file !== ':memory:') await this.startThreads();
     else {
       const idempotency = new SqliteIdempotency(db);
-      const completeAlone = db.transaction((completions: Completion[]) => {
-        for (const c of completions) idempotency.complete(...c);
-      });
       const lost = (err: unknown, count: number): void => this.report(err, `${count} Idempotency-Key answers not recorded`);
-      this.local = { committer: new GroupCommitter(new SqliteBatchWriter(db, idempotency).writeGroup, completeAlone, lost), idempotency };
+      this.local = { committer: new GroupCommitter(db, idempotency, lost), idempotency };
     }
   }
 
