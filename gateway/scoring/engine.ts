@@ -4,6 +4,7 @@
  * readings) and alert raise/clear events (to be stored, synced first and published on alerts/{asset}).
  * Bad data is counted, never thrown. Model lifecycle (hot swap, shadow, rollback) lives in ModelRegistry.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { Registry } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
 import { SmartmaintError } from '../../shared/errors.js';
@@ -87,11 +88,15 @@ function widen(job: Job): Job {
 /** Indexes of a batch's readings (of one asset), in a buffer kept from batch to batch. */
 interface IndexList { asset: string; idx: Int32Array; n: number }
 
-/** Whether two versions read the same features in the same order (so one's feature rows fit the other). */
+/**
+ * Whether two versions build their feature rows the same way (same features, windows and minimum counts, in the
+ * same order), so one's rows fit the other. Names alone are not enough: `c.mean` over 3 readings and over 60 s
+ * share a name.
+ */
 function sameFeatures(a: VersionEntry, b: VersionEntry): boolean {
-  const x = a.loaded?.featureNames;
-  const y = b.loaded?.featureNames;
-  return x !== undefined && y !== undefined && x.length === y.length && x.every((name, i) => name === y[i]);
+  const x = a.loaded?.manifest.input;
+  const y = b.loaded?.manifest.input;
+  return x !== undefined && y !== undefined && isDeepStrictEqual(x, y);
 }
 
 /** The latest score of one output of one model for one asset, updated in place as scores come. */

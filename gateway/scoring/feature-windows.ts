@@ -12,10 +12,6 @@ export const MAX_READINGS_PER_SENSOR = 10_000;
 /** Readings a series may hold beyond twice what it keeps before old ones are dropped. */
 const SLACK = 32;
 
-function featureCount(input: ManifestInput): number {
-  return 'message' in input ? input.message.length : input.features.length;
-}
-
 /**
  * One (asset, sensor) series: readings in [0, n) of two typed arrays. Old readings are dropped by moving the kept
  * ones to the front (copyWithin), so a series in its steady state allocates nothing; a JS array dropped with

@@ -295,6 +295,19 @@ t.test('rollback to a version with another input: its rows are not rescored by i
   t.same((await engine.score(two(4))).scores.map((s) => [s.version, s.value]), [['1', 107], ['1', 90]], 'then version 1 scores from its own input');
 });
 
+t.test('rollback to a version whose features share names but not windows: its rows are not rescored by it', async (t) => {
+  const root = tmp(t);
+  writeModelDir(root, regressorManifest('1'), mlRegressor());
+  const features = [REGRESSOR_FEATURES[0]!, REGRESSOR_FEATURES[1]!, { name: 'c.last', sensor: 'c', aggregation: 'mean', window: { readings: 2 } }];
+  writeModelDir(root, regressorManifest('2', { input: { name: 'X', features } } as never), breaksOnBatches());
+  const { engine } = await startEngine(t, root, { rollback: { consecutiveErrors: 3 } });
+  const two = (ts: number) => [...message('machine-1', ts, x(13, 0, 5)), ...message('machine-2', ts, x(11, 0, 5))];
+  await engine.score(two(1));
+  await engine.score(two(2));
+  t.same((await engine.score(two(3))).scores, [], 'rolled back; rows of the other windows are not fed to version 1');
+  t.same(engine.list().map((m) => [m.version, m.status]), [['1', 'active'], ['2', 'failed']]);
+});
+
 t.test('rollback on a latency blow-up', async (t) => {
   const root = tmp(t);
   writeModelDir(root, regressorManifest('1'), mlRegressor());
