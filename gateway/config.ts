@@ -84,7 +84,7 @@ export const gatewayConfigSchema = z.strictObject({
     checkpointInWorker: z.boolean().default(false)
       .describe('Run WAL checkpoints in a worker thread instead of inside commits. Off by default: measured here, the checkpoint\'s fsync competing with the commits\' fsyncs doubled PUBACK latency (p50 6 → 13 ms at 10,000 msgs/s).'),
     dedupWindowMs: z.number().int().min(0).default(60_000)
-      .describe('For this long after a client connects, a QoS 1 message identical to one it already had stored (same packet id, topic and payload) is acknowledged without storing it again (MQTT-4.3.2 redelivery).'),
+      .describe('A QoS 1 redelivery (DUP=1) matching a message this client id had stored on an earlier connection within this window before the current one (same packet id, topic and payload) is acknowledged without storing it again (MQTT-4.3.2). A DUP=0 message is always stored.'),
   }).prefault({}),
   sync: z.strictObject({
     cloudUrl: z.url({ protocol: /^https?$/ }).optional()

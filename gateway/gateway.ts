@@ -82,7 +82,7 @@ export class Gateway {
     this.mqttIngest = new MqttTelemetryIngest({
       matcher: new TopicMatcher(config.telemetry.topics),
       pipeline: this.pipeline,
-      hasRedelivery: (c, p, d, s) => this.outbox.hasRedelivery(c, p, d, s),
+      hasRedelivery: (c, p, d, s, b) => this.outbox.hasRedelivery(c, p, d, s, b),
       metrics: this.metrics,
       log: log.child({ component: 'ingest' }),
       clock: this.clock,

@@ -26,11 +26,10 @@ export interface MqttIngestConfig extends DecodeLimits {
 }
 
 /**
- * Redeliveries come as the first burst after a reconnect (MQTT-4.4.0-1; mqtt.js flushes its outgoing store on
- * CONNACK), so only the first messages of a connection are looked up — unless the DUP flag says otherwise.
- * Bounds the cost of the lookup to a connection's first few messages instead of all of them.
+ * Looks for a commit of (client id, packet id, digest) received in [sinceMs, beforeMs): an earlier connection's
+ * message within the dedup window.
  */
-const REDELIVERY_CHECKS_PER_CONNECTION = 2_000;
+export type RedeliveryLookup = (clientId: string, packetId: number, digest: number, sinceMs: number, beforeMs: number) => boolean;
 
 /** FNV-1a (32-bit) of topic and payload: cheap, and only compared together with client id and packet id. */
 export function messageDigest(topic: string, payload: Buffer): number {
@@ -49,20 +48,19 @@ export function messageDigest(topic: string, payload: Buffer): number {
 export class MqttTelemetryIngest {
   readonly #matcher: TopicMatcher;
   readonly #pipeline: IngestPipeline;
-  readonly #hasRedelivery: (clientId: string, packetId: number, digest: number, sinceMs: number) => boolean;
+  readonly #hasRedelivery: RedeliveryLookup;
   readonly #metrics: GatewayMetrics;
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #config: MqttIngestConfig;
   readonly #throttle: LogThrottle;
-  readonly #checksLeft = new Map<string, { connectedAt: number; left: number }>();
   readonly #telemetry;
   readonly #other;
 
   constructor(deps: {
     matcher: TopicMatcher;
     pipeline: IngestPipeline;
-    hasRedelivery: (clientId: string, packetId: number, digest: number, sinceMs: number) => boolean;
+    hasRedelivery: RedeliveryLookup;
     metrics: GatewayMetrics;
     log: Logger;
     clock: () => number;
@@ -86,17 +84,6 @@ export class MqttTelemetryIngest {
     return this.#matcher.match(topic);
   }
 
-  #mayBeRedelivery(clientId: string, connectedAt: number, dup: boolean): boolean {
-    if (dup) return true;
-    let c = this.#checksLeft.get(clientId);
-    if (c === undefined || c.connectedAt !== connectedAt) {
-      if (this.#checksLeft.size >= 100_000) this.#checksLeft.clear();
-      c = { connectedAt, left: REDELIVERY_CHECKS_PER_CONNECTION };
-      this.#checksLeft.set(clientId, c);
-    }
-    return c.left-- > 0;
-  }
-
   /**
    * @param connectedAt when this client's current connection was accepted (for the redelivery window)
    * @param done called with null to let the publish through (and, for QoS 1, to PUBACK it), or an error to refuse it
@@ -117,10 +104,13 @@ export class MqttTelemetryIngest {
     if (durable && packet.messageId !== undefined) {
       packetId = packet.messageId;
       digest = messageDigest(packet.topic, payload);
-      // MQTT-4.3.2: after a reconnect the sender redelivers unacknowledged QoS 1 messages. If the gateway had
-      // committed one but the PUBACK was lost (crash, dropped link), acknowledge it without storing it twice.
-      if (receivedAt - connectedAt <= this.#config.dedupWindowMs && this.#mayBeRedelivery(clientId, connectedAt, packet.dup === true) &&
-          this.#hasRedelivery(clientId, packetId, digest, connectedAt - this.#config.dedupWindowMs)) {
+      // MQTT-4.3.2: after a reconnect the sender redelivers unacknowledged QoS 1 messages with DUP=1
+      // (MQTT-3.3.1-1). If the gateway had committed one but the PUBACK was lost (crash, dropped link),
+      // acknowledge it without storing it twice. Only DUP=1 qualifies, and only against an earlier connection:
+      // a packet id acknowledged on this connection is free for reuse (MQTT-2.3.1-3), and senders with one
+      // message in flight reuse the same id for identical values all the time.
+      if (packet.dup === true &&
+          this.#hasRedelivery(clientId, packetId, digest, connectedAt - this.#config.dedupWindowMs, connectedAt)) {
         this.#metrics.readingsDeduplicated.inc();
         done(null);
         return;

@@ -151,7 +151,8 @@ export class Outbox {
       ),
       setHwm: db.prepare("UPDATE meta SET value = ? WHERE key = 'seq_hwm'"),
       findRedelivery: db.prepare(
-        `SELECT 1 FROM readings WHERE client_id = ? AND packet_id = ? AND digest = ? AND received_at >= ? LIMIT 1`,
+        `SELECT 1 FROM readings
+         WHERE client_id = ? AND packet_id = ? AND digest = ? AND received_at >= ? AND received_at < ? LIMIT 1`,
       ),
     };
     const stmts = this.#stmts;
@@ -224,9 +225,13 @@ export class Outbox {
     this.#readingCount = Math.max(0, this.#readingCount - readings);
   }
 
-  /** True if this client already had a message with the same packet id and content stored since `sinceMs`. */
-  hasRedelivery(clientId: string, packetId: number, digest: number, sinceMs: number): boolean {
-    return this.#stmts?.findRedelivery.get(clientId, packetId, digest, sinceMs) !== undefined;
+  /**
+   * True if this client had a message with the same packet id and content stored in [sinceMs, beforeMs). A commit
+   * in the very millisecond a connection began counts as that connection's: the rare miss stores a duplicate,
+   * never drops a reading.
+   */
+  hasRedelivery(clientId: string, packetId: number, digest: number, sinceMs: number, beforeMs: number): boolean {
+    return this.#stmts?.findRedelivery.get(clientId, packetId, digest, sinceMs, beforeMs) !== undefined;
   }
 
   queryReadings(q: ReadingQuery): StoredReading[] {

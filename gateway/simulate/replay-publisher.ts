@@ -3,6 +3,7 @@
  * the current time as `ts`. Component style: constructor assigns, run(signal) works, abort stops it.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { RedeliveringStore } from './redelivering-store.js';
 import type { ReplayMessage } from './replay-sources.js';
 
 export interface ReplayOptions {
@@ -32,9 +33,10 @@ export class ReplayPublisher {
 
   /** Resolves with the number of messages published. */
   async run(signal?: AbortSignal): Promise<number> {
-    const client: MqttClient = await mqtt.connectAsync(this.options.broker, {
-      clientId: this.options.clientId, reconnectPeriod: 1000, connectTimeout: 10_000,
-    });
+    const store = new RedeliveringStore();
+    const client: MqttClient = store.track(await mqtt.connectAsync(this.options.broker, {
+      clientId: this.options.clientId, reconnectPeriod: 1000, connectTimeout: 10_000, outgoingStore: store,
+    }));
     let sent = 0;
     const lastTs = new Map<string, number>();
     const started = performance.now();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import t from 'tap';
+import { RedeliveringStore } from '../../gateway/simulate/redelivering-store.js';
 import { removeDir, spawnGateway, tempDir, type GatewayChild } from '../helpers/gateway.js';
 
 async function freePort(): Promise<number> {
@@ -35,8 +36,13 @@ t.test('every acknowledged reading survives repeated SIGKILL, stored exactly onc
   const acked = new Set<string>();
   const sent = new Set<string>();
   let running = true;
-  const clients = Array.from({ length: PUBLISHERS }, (_, k) =>
-    mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { clientId: `crash-pub-${k}`, reconnectPeriod: 50, connectTimeout: 2000, clean: true }));
+  // Publishers redeliver their in-flight messages with DUP=1 after each kill (MQTT-3.3.1-1), as the gateway's
+  // deduplication requires; plain mqtt.js would re-send with DUP=0, which the gateway stores as new messages.
+  const clients = Array.from({ length: PUBLISHERS }, (_, k) => {
+    const store = new RedeliveringStore();
+    return store.track(mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`,
+      { clientId: `crash-pub-${k}`, reconnectPeriod: 50, connectTimeout: 2000, clean: true, outgoingStore: store }));
+  });
   for (const c of clients) c.on('error', () => {});
   const loops = clients.map(async (client, k) => {
     let i = 0;

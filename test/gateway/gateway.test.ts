@@ -145,7 +145,7 @@ t.test('seq and epoch survive a restart; epoch names the database', async (t) =>
 });
 
 /** A raw MQTT 3.1.1 client, to control packet ids exactly. */
-async function rawSession(port: number, clientId: string, publishes: Array<{ id: number; topic: string; payload: string }>): Promise<number[]> {
+async function rawSession(port: number, clientId: string, publishes: Array<{ id: number; topic: string; payload: string; dup?: boolean }>): Promise<number[]> {
   const socket = netConnect(port, '127.0.0.1');
   const p = mqttParser();
   const acks: number[] = [];
@@ -159,7 +159,7 @@ async function rawSession(port: number, clientId: string, publishes: Array<{ id:
   socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 30 }));
   await ready;
   for (const m of publishes) {
-    socket.write(generate({ cmd: 'publish', topic: m.topic, payload: Buffer.from(m.payload), qos: 1, messageId: m.id, dup: false, retain: false }));
+    socket.write(generate({ cmd: 'publish', topic: m.topic, payload: Buffer.from(m.payload), qos: 1, messageId: m.id, dup: m.dup === true, retain: false }));
   }
   const deadline = Date.now() + 5000;
   while (acks.length < publishes.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -172,13 +172,13 @@ t.test('a QoS 1 redelivery after reconnect is acknowledged but stored once (MQTT
   const gw = await startGateway(dir);
   t.teardown(async () => { await gw.stop(); removeDir(dir); });
   t.same(await rawSession(gw.mqttPort, 'plc-r', [{ id: 7, topic: 'telemetry/r/s', payload: '1.5' }]), [7]);
-  // The PUBACK "was lost": the device reconnects and sends the same packet again, and a new one reusing id 8.
+  // The PUBACK "was lost": the device reconnects and sends the same packet again (DUP=1), and a new one, id 8.
   t.same(await rawSession(gw.mqttPort, 'plc-r', [
-    { id: 7, topic: 'telemetry/r/s', payload: '1.5' },
+    { id: 7, topic: 'telemetry/r/s', payload: '1.5', dup: true },
     { id: 8, topic: 'telemetry/r/s', payload: '2.5' },
   ]), [7, 8]);
-  // Same packet id but different content is a new message.
-  t.same(await rawSession(gw.mqttPort, 'plc-r', [{ id: 7, topic: 'telemetry/r/s', payload: '9.5' }]), [7]);
+  // Same packet id but different content is a new message, even redelivered.
+  t.same(await rawSession(gw.mqttPort, 'plc-r', [{ id: 7, topic: 'telemetry/r/s', payload: '9.5', dup: true }]), [7]);
   const rows = await allReadings(gw.httpPort);
   t.same(rows.map((r) => r.value), [1.5, 2.5, 9.5]);
   const { body: metrics } = await getJson(gw.httpPort, '/metrics');

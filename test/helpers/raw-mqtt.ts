@@ -42,3 +42,51 @@ export async function rawConnect(port: number): Promise<RawClient> {
 export function connectPacket(fields: Record<string, unknown> = {}): Record<string, unknown> & { cmd: 'connect' } {
   return { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'raw', keepalive: 0, ...fields };
 }
+
+/**
+ * A raw MQTT 3.1.1 session that publishes QoS 1 with packet ids and DUP flags chosen by the test, one message in
+ * flight: each publish waits for its PUBACK. For showing what clients that reuse ids (Paho Go, embedded stacks)
+ * or redeliver with DUP=1 see; mqtt.js increments ids and cannot.
+ */
+export interface RawPublisher {
+  /** Publishes and resolves with the PUBACK's packet id, or undefined if none came within 5 s. */
+  publish(id: number, topic: string, payload: string | Buffer, dup?: boolean): Promise<number | undefined>;
+  /** Sends DISCONNECT and waits for the socket to close. */
+  end(): Promise<void>;
+  /** Drops the TCP connection without DISCONNECT, as a power cut or a lost link would. */
+  drop(): Promise<void>;
+}
+
+export async function rawPublisher(port: number, clientId: string, clean: boolean): Promise<RawPublisher> {
+  const c = await rawConnect(port);
+  c.send(connectPacket({ clientId, clean, keepalive: 30 }));
+  const connack = await c.next('connack');
+  if (connack === undefined) throw new Error(`no CONNACK for ${clientId}`);
+  let scanned = 0;
+  return {
+    async publish(id, topic, payload, dup = false) {
+      c.send({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, messageId: id, dup, retain: false });
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        while (scanned < c.packets.length) {
+          const p = c.packets[scanned++]!;
+          if (p.cmd === 'puback') return p.messageId;
+        }
+        if (c.socket.destroyed || Date.now() > deadline) return undefined;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 50);
+          c.socket.once('data', () => { clearTimeout(timer); setImmediate(resolve); });
+        });
+      }
+    },
+    async end() {
+      c.send({ cmd: 'disconnect' });
+      c.socket.end();
+      await c.closed;
+    },
+    async drop() {
+      c.socket.destroy();
+      await c.closed;
+    },
+  };
+}
