@@ -18,6 +18,7 @@ import { Outbox } from './outbox/outbox.js';
 import { DiskBudget } from './outbox/budget.js';
 import { Checkpointer } from './outbox/checkpointer.js';
 import { RetentionPruner } from './outbox/retention.js';
+import { ScoreStore } from './outbox/score-store.js';
 import { SyncStore } from './outbox/sync-store.js';
 import { RateMeter } from './ingest/rate-meter.js';
 import { SyncEngine } from './sync/engine.js';
@@ -114,7 +115,8 @@ export class Gateway {
       this.scoring = new ScoringEngine({ modelsDir, log, clock: this.clock, registry: this.metrics.registry, config: scoringConfig });
       this.scoringStage = new ScoringStage({
         engine: this.scoring,
-        outbox: this.outbox,
+        store: new ScoreStore({ outbox: this.outbox }),
+        lastSeq: () => this.outbox.stats().lastSeq,
         publish: (topic, payload) => this.broker.aedes.publish(
           { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false },
           (err) => { if (err) this.log.warn({ err, topic }, 'alert publish failed'); },
@@ -125,7 +127,7 @@ export class Gateway {
         batchDelayMs: config.scoring.batchDelayMs,
       });
     }
-    this.checkpointer = new Checkpointer({ dataDir: config.dataDir, db: () => this.outbox.database, log: log.child({ component: 'checkpointer' }) });
+    this.checkpointer = new Checkpointer({ dataDir: config.dataDir, outbox: this.outbox, log: log.child({ component: 'checkpointer' }) });
     this.syncStore = new SyncStore({ outbox: this.outbox });
     this.#keys = new KeySource({ file: config.sync.apiKeyFile, envKey: deps.apiKey });
     this.sync = new SyncEngine({
@@ -211,7 +213,7 @@ export class Gateway {
         log: this.log.child({ component: 'http' }, { level: this.log.levelVal < 30 ? this.log.level : 'warn' }),
         clock: this.clock,
         info: { gatewayId: this.config.gatewayId, startedAt: this.#startedAt, durability: this.config.outbox.durability },
-        sqliteVersion: (this.outbox.database.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
+        sqliteVersion: this.outbox.sqliteVersion(),
         outbox: this.outbox,
         pipeline: this.pipeline,
         broker: this.broker,

@@ -13,7 +13,7 @@ import { registerOriginIngest } from '../http/routes/origin-ingest.js';
 import { registerOriginMl } from '../http/routes/origin-ml.js';
 import { registerOriginOps } from '../http/routes/origin-ops.js';
 import { IdempotencyKeys } from '../http/idempotency.js';
-import { HttpEventStore } from '../ingest/http-events.js';
+import { HttpEventStore } from '../outbox/http-events.js';
 import type { OriginLimits } from '../ingest/origin-decode.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { GatewayMetrics } from '../metrics.js';

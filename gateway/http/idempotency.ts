@@ -6,7 +6,7 @@
  * committed with the readings, so they survive a restart; only the in-flight set is in memory.
  */
 import { createHash } from 'node:crypto';
-import type { HttpEventStore } from '../ingest/http-events.js';
+import type { HttpEventStore } from '../outbox/http-events.js';
 
 export type IdempotencyDecision =
   | { kind: 'proceed'; release: () => void }

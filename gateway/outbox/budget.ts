@@ -15,7 +15,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { Outbox, OutboxEntry, ReadingRow } from './outbox.js';
+import { databaseOf, type Outbox, type OutboxEntry, type ReadingRow } from './outbox.js';
 import { toRanges, type SyncStore } from './sync-store.js';
 
 export interface BudgetConfig {
@@ -68,7 +68,7 @@ export class DiskBudget {
 
   start(): void {
     if (this.#config.maxBytes === null) return;
-    const db = this.#outbox.database;
+    const db = databaseOf(this.#outbox);
     this.#pageSize = db.pragma('page_size', { simple: true }) as number;
     this.#s = {
       pageCount: db.prepare('PRAGMA page_count'),
@@ -155,7 +155,7 @@ export class DiskBudget {
     const s = this.#s!;
     const { upTo, n } = s.oldestSynced.get(CHUNK) as { upTo: number | null; n: number };
     if (!upTo || n === 0) return 0;
-    const deleted = this.#outbox.database.transaction(() => {
+    const deleted = databaseOf(this.#outbox).transaction(() => {
       const d = s.deleteSynced.run(upTo).changes;
       s.deleteScores.run(0, upTo);
       return d;
@@ -184,7 +184,7 @@ export class DiskBudget {
     const rows = this.#unclaimed(s.oldestPending.all(CHUNK) as Candidate[]);
     if (rows.length === 0) return 0;
     const now = this.#clock();
-    const deleted = this.#outbox.database.transaction(() => {
+    const deleted = databaseOf(this.#outbox).transaction(() => {
       const d = this.#deleteRows(rows);
       const ts = rows.map((r) => r.ts);
       s.insertGap.run(Math.min(...ts), Math.max(...ts), d, 'dropped-oldest', now);
@@ -232,7 +232,7 @@ export class DiskBudget {
       folded.push(...g);
     }
     let deleted = 0;
-    this.#outbox.database.transaction(() => {
+    databaseOf(this.#outbox).transaction(() => {
       deleted = this.#deleteRows(folded);
       if (deleted !== folded.length) throw new Error('rows changed under the budget pass'); // rolls back; retried next pass
       this.#outbox.write(entries);

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { outboxPath, type OutboxDatabase } from './database.js';
+import { databaseOf, type Outbox } from './outbox.js';
 
 // An eval worker in plain CommonJS: it runs the same way from the TypeScript sources and from dist/.
 const WORKER_SOURCE = `
@@ -41,9 +42,10 @@ export class Checkpointer {
   #stopping = false;
   last: { at: number; walFrames: number; checkpointed: number } | null = null;
 
-  constructor(deps: { dataDir: string; db: () => OutboxDatabase; log: Logger; intervalMs?: number }) {
+  constructor(deps: { dataDir: string; outbox: Outbox; log: Logger; intervalMs?: number }) {
     this.#dataDir = deps.dataDir;
-    this.#db = deps.db;
+    const outbox = deps.outbox;
+    this.#db = () => databaseOf(outbox);
     this.#log = deps.log;
     this.#intervalMs = deps.intervalMs ?? 1_000;
   }

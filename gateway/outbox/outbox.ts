@@ -1,12 +1,16 @@
 /**
  * The store-and-forward outbox: readings and dead letters in one SQLite database. Writes are group commits
  * (one synchronous transaction for a whole micro-batch); statements are prepared once in open().
+ *
+ * The outbox owns its database: every statement on it lives in this folder (the sibling stores: sync lanes,
+ * scores, HTTP events, budget, retention, checkpoints), and other folders use their methods. The handle is
+ * reachable only through `databaseOf`, which nothing outside gateway/outbox/ imports (a test holds the line).
  */
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StorageError } from '../../shared/errors.js';
-import type { HttpEventRecord } from '../ingest/http-events.js';
+import type { HttpEventRecord } from './http-events.js';
 import { openOutboxDatabase, outboxPath, type Durability, type OutboxDatabase } from './database.js';
 
 /** Where a reading came from; `aggregate` rows are written by the disk budget's downsample policy. */
@@ -98,6 +102,19 @@ export interface WriteResult {
   deadLetters: number;
 }
 
+/** A dead letter as the status page lists it (no payload). */
+export interface DeadLetterSummary {
+  id: number;
+  receivedAt: number;
+  topic: string;
+  clientId: string | null;
+  reason: string;
+  detail: string;
+}
+
+/** The outbox's connection, for the stores of this folder that share its file and transactions. */
+export let databaseOf: (outbox: Outbox) => OutboxDatabase;
+
 type Statement = Database.Statement<unknown[]>;
 
 interface Prepared {
@@ -105,6 +122,7 @@ interface Prepared {
   insertDeadLetter: Statement;
   setHwm: Statement;
   findRedelivery: Statement;
+  recentDeadLetters: Statement;
 }
 
 interface RawReading {
@@ -124,6 +142,10 @@ export class Outbox {
   #readingCount = 0;
   #deadLetterCount = 0;
   readonly #writeHooks: WriteHook[] = [];
+
+  static {
+    databaseOf = (outbox) => outbox.#requireDb();
+  }
 
   constructor(deps: { dataDir: string; durability: Durability; log: Logger }) {
     this.#dataDir = deps.dataDir;
@@ -154,6 +176,7 @@ export class Outbox {
         `SELECT 1 FROM readings
          WHERE client_id = ? AND packet_id = ? AND digest = ? AND received_at >= ? AND received_at < ? LIMIT 1`,
       ),
+      recentDeadLetters: db.prepare('SELECT id, received_at, topic, client_id, reason, detail FROM dead_letters ORDER BY id DESC LIMIT ?'),
     };
     const stmts = this.#stmts;
     this.#writeTx = db.transaction((entries: readonly OutboxEntry[]): WriteResult => {
@@ -188,11 +211,6 @@ export class Outbox {
   /** Sibling stores that must commit with the readings (HTTP idempotency keys) add their rows here. */
   addWriteHook(hook: WriteHook): void {
     this.#writeHooks.push(hook);
-  }
-
-  /** The open database, for sibling stores (sync state, budget) that share the file and its transactions. */
-  get database(): OutboxDatabase {
-    return this.#requireDb();
   }
 
   get epoch(): string {
@@ -273,6 +291,19 @@ export class Outbox {
       payload: r.payload.toString('base64'),
       payloadTruncated: r.payload.length < r.payload_size,
     }));
+  }
+
+  /** The newest dead letters, newest first, without their payloads. */
+  recentDeadLetters(limit: number): DeadLetterSummary[] {
+    const stmt = this.#stmts?.recentDeadLetters;
+    if (!stmt) return [];
+    const rows = stmt.all(limit) as Array<{ id: number; received_at: number; topic: string; client_id: string | null; reason: string; detail: string }>;
+    return rows.map((r) => ({ id: r.id, receivedAt: r.received_at, topic: r.topic, clientId: r.client_id, reason: r.reason, detail: r.detail }));
+  }
+
+  /** The SQLite library's version, for the health report. */
+  sqliteVersion(): string {
+    return (this.#requireDb().prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
   }
 
   stats(): OutboxStats {

@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { Outbox } from './outbox.js';
+import { databaseOf, type Outbox } from './outbox.js';
 
 export interface RetentionConfig {
   syncedMaxAgeMs: number;
@@ -33,7 +33,7 @@ export class RetentionPruner {
   }
 
   start(): void {
-    const db = this.#outbox.database;
+    const db = databaseOf(this.#outbox);
     this.#stmts = {
       oldest: db.prepare('SELECT seq, received_at FROM readings ORDER BY seq LIMIT 1'),
       oldestPending: db.prepare('SELECT min(seq) AS seq FROM readings WHERE synced = 0'),
@@ -64,7 +64,7 @@ export class RetentionPruner {
   pruneOnce(budgetMs: number, cutoff = this.#clock() - this.#config.syncedMaxAgeMs): number {
     const s = this.#stmts;
     if (!s || !this.#outbox.isOpen) return 0;
-    const db = this.#outbox.database;
+    const db = databaseOf(this.#outbox);
     const started = Date.now();
     let total = 0;
     for (;;) {

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Alert, Gap, Reading, Score } from '../../shared/protocol.js';
-import type { Outbox, OutboxEntry } from './outbox.js';
+import { databaseOf, type Outbox, type OutboxEntry } from './outbox.js';
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -61,7 +61,7 @@ export class SyncStore {
   }
 
   open(): void {
-    const db = this.#outbox.database;
+    const db = databaseOf(this.#outbox);
     this.#db = db;
     const cols = 'seq, ts, received_at, asset, sensor, value, unit, quality';
     // Raw rows (arrays): measured on a 1M-row backlog, better-sqlite3 builds a row object property by property

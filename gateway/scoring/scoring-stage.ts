@@ -7,20 +7,18 @@
  * Committed readings wait up to `batchDelayMs` to be scored together: per micro-batch costs (one run() per model,
  * the worker hand-off, one score commit) are then shared by many readings instead of by one group commit's few.
  */
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
+import type { OutboxEntry } from '../outbox/outbox.js';
+import type { ScoreStore } from '../outbox/score-store.js';
 import type { AlertEvent, ScoringEngine } from './engine.js';
 import { ScoringBatch } from './scoring-batch.js';
 
 export interface OpenAlert extends AlertEvent {}
 
-/** Score rows per multi-row INSERT: one statement step from JavaScript for many rows. */
-const SCORE_CHUNK = 64;
-
 export class ScoringStage {
   readonly #engine: ScoringEngine;
-  readonly #outbox: Outbox;
+  readonly #store: ScoreStore;
+  readonly #lastSeq: () => number;
   readonly #publish: (topic: string, payload: string) => void;
   readonly #onScored: () => void;
   readonly #log: Logger;
@@ -37,14 +35,15 @@ export class ScoringStage {
   #stopped = false;
   #scoredUpTo = 0;
   #idle: Promise<void> = Promise.resolve();
-  #stmts: { score: Database.Statement<unknown[]>; scoreChunk: Database.Statement<unknown[]>; alert: Database.Statement<unknown[]>; priority: Database.Statement<unknown[]> } | undefined;
+  #started = false;
   readonly #open = new Map<string, Map<string, AlertEvent>>();
-  readonly #chunkParams = new Array<unknown>(SCORE_CHUNK * 5);
   errors = 0;
 
   constructor(deps: {
     engine: ScoringEngine;
-    outbox: Outbox;
+    store: ScoreStore;
+    /** The outbox's last committed seq: readings before start() count as scored. */
+    lastSeq: () => number;
     publish: (topic: string, payload: string) => void;
     onScored: () => void;
     log: Logger;
@@ -53,7 +52,8 @@ export class ScoringStage {
     batchDelayMs: number;
   }) {
     this.#engine = deps.engine;
-    this.#outbox = deps.outbox;
+    this.#store = deps.store;
+    this.#lastSeq = deps.lastSeq;
     this.#publish = deps.publish;
     this.#onScored = deps.onScored;
     this.#log = deps.log;
@@ -74,22 +74,14 @@ export class ScoringStage {
   }
 
   start(): void {
-    const db = this.#outbox.database;
-    this.#stmts = {
-      score: db.prepare('INSERT OR REPLACE INTO scores (seq, model, version, output, value) VALUES (?, ?, ?, ?, ?)'),
-      scoreChunk: db.prepare(`INSERT OR REPLACE INTO scores (seq, model, version, output, value) VALUES ${
-        new Array(SCORE_CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`),
-      alert: db.prepare(`INSERT OR IGNORE INTO alerts (id, asset, model, version, output, severity, state, value, threshold, ts)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      // Every reading of the event (the message), including sensors no model reads, within the scored span.
-      priority: db.prepare('UPDATE readings SET priority = 1 WHERE seq BETWEEN ? AND ? AND asset = ? AND ts = ?'),
-    };
-    this.#scoredUpTo = this.#outbox.stats().lastSeq;
+    this.#store.open();
+    this.#started = true;
+    this.#scoredUpTo = this.#lastSeq();
   }
 
   /** Commit listener: queue the committed readings for scoring. */
   onCommitted(entries: readonly OutboxEntry[]): void {
-    if (this.#stopped || !this.#stmts) return;
+    if (this.#stopped || !this.#started) return;
     const q = this.#queue;
     for (const e of entries) {
       if (e.readings === null || e.firstSeq === undefined || e.source === 'aggregate' || e.readings.length === 0) continue;
@@ -161,32 +153,8 @@ export class ScoringStage {
   async #scoreBatch(batch: ScoringBatch, start: number, end: number, from: number, last: number): Promise<void> {
     try {
       const { scores, alerts } = await this.#engine.score(batch, start, end);
-      if (this.#stopped || !this.#outbox.isOpen) return;
-      const s = this.#stmts!;
-      this.#outbox.database.transaction(() => {
-        let i = 0;
-        for (; i + SCORE_CHUNK <= scores.length; i += SCORE_CHUNK) {
-          const p = this.#chunkParams;
-          for (let j = 0; j < SCORE_CHUNK; j++) {
-            const sc = scores[i + j]!;
-            p[j * 5] = sc.seq;
-            p[j * 5 + 1] = sc.model;
-            p[j * 5 + 2] = sc.version;
-            p[j * 5 + 3] = sc.output;
-            p[j * 5 + 4] = sc.value;
-          }
-          s.scoreChunk.run(...p); // spread: arguments bind faster than an array's elements
-        }
-        for (; i < scores.length; i++) {
-          const sc = scores[i]!;
-          s.score.run(sc.seq, sc.model, sc.version, sc.output, sc.value);
-        }
-        for (const a of alerts) {
-          s.alert.run(a.id, a.asset, a.model, a.version, a.output, a.severity, a.state, a.value, a.threshold, a.ts);
-          // The readings of the event that raised an alert go ahead of any backlog.
-          if (a.state === 'raised') s.priority.run(from, last, a.asset, a.ts);
-        }
-      })();
+      if (this.#stopped || !this.#store.isOpen) return;
+      this.#store.write(scores, alerts, from, last);
       for (const a of alerts) this.#announce(a);
     } catch (err) {
       this.errors++;

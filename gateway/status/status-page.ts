@@ -4,10 +4,9 @@
  * that disconnects is removed at once; on stop the streams are ended so the HTTP server can close.
  */
 import type { ServerResponse } from 'node:http';
-import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { OutboxEntry, OutboxStats, ReadingQuery, StoredReading } from '../outbox/outbox.js';
+import type { DeadLetterSummary, OutboxEntry, OutboxStats, ReadingQuery, StoredReading } from '../outbox/outbox.js';
 import { registerStatusPageRoutes } from '../http/routes/status-page.js';
 import { RecentWindow } from './recent-window.js';
 import { DrainEstimator } from './uplink-words.js';
@@ -17,7 +16,7 @@ import type { PasswordCheck } from './password.js';
 export interface StatusPageSource extends StatusSource {
   readonly pipeline: { onCommit(listener: (entries: readonly OutboxEntry[]) => void): () => void };
   readonly outbox: StatusSource['outbox'] & {
-    readonly database: Database.Database;
+    recentDeadLetters(limit: number): DeadLetterSummary[];
     stats(): OutboxStats;
     queryReadings(q: ReadingQuery): StoredReading[];
   };
@@ -45,7 +44,6 @@ export class StatusPage {
   readonly outputs: RecentWindow;
   readonly #drain = new DrainEstimator();
   readonly #clients = new Set<ServerResponse>();
-  #deadLetterStmt: Database.Statement<[number], RawDeadLetter> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #unsubscribe: (() => void) | undefined;
@@ -82,8 +80,6 @@ export class StatusPage {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#deadLetterStmt = this.#source.outbox.database.prepare<[number], RawDeadLetter>(
-      'SELECT id, received_at, topic, client_id, reason, detail FROM dead_letters ORDER BY id DESC LIMIT ?');
     this.#unsubscribe = this.#source.pipeline.onCommit((entries) => this.#onCommit(entries));
     this.#timer = setInterval(() => this.#tick(), this.#options.tickMs);
     this.#timer.unref();
@@ -170,11 +166,7 @@ export class StatusPage {
   }
 
   #recentDeadLetters(): DeadLetterView[] {
-    const stmt = this.#deadLetterStmt;
-    if (!stmt) return [];
-    return stmt.all(this.#options.deadLetters).map((r) => ({
-      id: r.id, receivedAt: r.received_at, topic: r.topic, clientId: r.client_id, reason: r.reason, detail: r.detail,
-    }));
+    return this.#running ? this.#source.outbox.recentDeadLetters(this.#options.deadLetters) : [];
   }
 
   #endStreams(): void {
@@ -182,5 +174,3 @@ export class StatusPage {
     this.#clients.clear();
   }
 }
-
-interface RawDeadLetter { id: number; received_at: number; topic: string; client_id: string | null; reason: string; detail: string }

@@ -9,7 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { errorCode } from '../../../shared/errors.js';
 import type { OriginApiContext } from '../../api/origin-api.js';
 import { decodeOriginBody, TooManyItemsError } from '../../ingest/origin-decode.js';
-import type { HttpEvent } from '../../ingest/http-events.js';
+import type { HttpEvent } from '../../outbox/http-events.js';
 import type { OutboxEntry } from '../../outbox/outbox.js';
 import { authenticateRequest } from '../device-auth.js';
 import { sendError } from '../errors.js';

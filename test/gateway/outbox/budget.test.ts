@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { databaseOf } from '../../../gateway/outbox/outbox.js';
 import { connect, endClient, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 import type { Gateway } from '../../../gateway/gateway.js';
 
@@ -56,8 +57,8 @@ t.test('downsample: old normal readings fold into aggregates, anomalous ones sta
   t.teardown(async () => { await gw.stop(); removeDir(dir); });
   await fill(gw, 3000);
   // As scoring would: mark some old readings anomalous.
-  gw.outbox.database.prepare("UPDATE readings SET priority = 1 WHERE sensor = 's0' AND seq < 5000").run();
-  const anomalous = (gw.outbox.database.prepare('SELECT count(*) AS n FROM readings WHERE priority = 1').get() as { n: number }).n;
+  databaseOf(gw.outbox).prepare("UPDATE readings SET priority = 1 WHERE sensor = 's0' AND seq < 5000").run();
+  const anomalous = (databaseOf(gw.outbox).prepare('SELECT count(*) AS n FROM readings WHERE priority = 1').get() as { n: number }).n;
   // Each pass is bounded in time (it must not stall ingestion); the timer would run several.
   for (let i = 0; i < 50 && gw.budget.usedBytes() >= 2 * MiB; i++) gw.budget.check();
   t.ok(gw.budget.usedBytes() < 2 * MiB, 'under budget after');
@@ -65,7 +66,7 @@ t.test('downsample: old normal readings fold into aggregates, anomalous ones sta
   t.ok(c.gaps.downsampled! > 0, 'a gap records what was folded');
   t.ok(c.aggregates > 0, 'aggregates written');
   t.equal(c.raw + c.gaps.downsampled!, 30_000, 'received = stored + folded');
-  const stillAnomalous = (gw.outbox.database.prepare('SELECT count(*) AS n FROM readings WHERE priority = 1').get() as { n: number }).n;
+  const stillAnomalous = (databaseOf(gw.outbox).prepare('SELECT count(*) AS n FROM readings WHERE priority = 1').get() as { n: number }).n;
   t.equal(stillAnomalous, anomalous, 'anomalous readings stay raw');
   const agg = gw.outbox.queryReadings({ asset: 'fill', sensor: 's1:count', limit: 5 });
   t.ok(agg.length > 0 && agg.every((r) => r.quality === 'aggregate' && r.value > 4), 'count aggregates present');

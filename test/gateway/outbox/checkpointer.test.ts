@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { databaseOf } from '../../../gateway/outbox/outbox.js';
 import { connect, endClient, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 
 t.test('checkpoints run in the worker and everything committed is in the database after stop', async (t) => {
@@ -16,7 +17,7 @@ t.test('checkpoints run in the worker and everything committed is in the databas
   const deadline = Date.now() + 5000;
   while (gw.checkpointer.last === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   t.ok(gw.checkpointer.last, 'the worker reported a checkpoint');
-  t.equal(gw.outbox.database.pragma('wal_autocheckpoint', { simple: true }), 0, 'in-commit checkpoints are off meanwhile');
+  t.equal(databaseOf(gw.outbox).pragma('wal_autocheckpoint', { simple: true }), 0, 'in-commit checkpoints are off meanwhile');
   await endClient(client);
   await gw.stop();
   const wal = join(dir, 'outbox.db-wal');

@@ -2,6 +2,7 @@
  * Retention prunes only synced readings past their age, in bounded chunks, and never pending ones.
  */
 import t from 'tap';
+import { databaseOf } from '../../../gateway/outbox/outbox.js';
 import { connect, endClient, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 
 t.test('prunes synced readings past retention, keeps pending and recent ones', async (t) => {
@@ -13,7 +14,7 @@ t.test('prunes synced readings past retention, keeps pending and recent ones', a
   await client.publishAsync('other/barrier', 'x', { qos: 1 });
   gw.pipeline.flush();
   await endClient(client);
-  const db = gw.outbox.database;
+  const db = databaseOf(gw.outbox);
   // As if synced long ago: seq 1..600 synced, of which 1..400 received two minutes ago; 601..1000 pending.
   db.prepare('UPDATE readings SET synced = 1 WHERE seq <= 600').run();
   db.prepare('UPDATE readings SET received_at = received_at - 120000 WHERE seq <= 400 OR seq > 900').run();

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { pino } from 'pino';
-import { Outbox, type ReadingRow } from '../../../gateway/outbox/outbox.js';
+import { databaseOf, Outbox, type ReadingRow } from '../../../gateway/outbox/outbox.js';
 import { SyncStore } from '../../../gateway/outbox/sync-store.js';
 import { removeDir, tempDir } from '../../helpers/gateway.js';
 
@@ -24,7 +24,7 @@ t.test('lanes give the stored readings, historical only on the backlog, optional
   outbox.write([{ source: 'mqtt', clientId: 'c', packetId: null, digest: null, readings, deadLetter: null }]);
   const store = new SyncStore({ outbox });
   store.open();
-  outbox.database.prepare("INSERT INTO scores (seq, model, version, output, value) VALUES (2, 'anomaly', '1.0.0', 'anomaly_score', 0.5)").run();
+  databaseOf(outbox).prepare("INSERT INTO scores (seq, model, version, output, value) VALUES (2, 'anomaly', '1.0.0', 'anomaly_score', 0.5)").run();
 
   const strip = (r: object) => {
     const { sizeEstimate: _s, ...rest } = r as { sizeEstimate: number };

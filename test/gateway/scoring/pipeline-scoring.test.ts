@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import t from 'tap';
 import { projectRoot } from '../../../shared/version.js';
+import { databaseOf } from '../../../gateway/outbox/outbox.js';
 import { connect, endClient, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 
 const SENSORS = ['s2', 's3', 's4', 's7', 's8', 's9', 's11', 's12', 's13', 's14', 's15', 's17', 's20', 's21'];
@@ -55,7 +56,7 @@ t.test('scores match onnxruntime, alerts raise once and clear with hysteresis', 
   while (gw.scoringStage!.scoredUpTo < gw.outbox.stats().lastSeq && Date.now() < deadline) await sleep(20);
 
   // Scores are stored in the outbox with the reading that triggered them.
-  const db = gw.outbox.database;
+  const db = databaseOf(gw.outbox);
   const stored = db.prepare(`SELECT s.seq, s.value, r.ts FROM scores s JOIN readings r ON r.seq = s.seq
     WHERE s.model = 'anomaly' AND s.output = 'anomaly_score' ORDER BY s.seq`).all() as Array<{ seq: number; value: number; ts: number }>;
   t.ok(stored.length >= 100, `anomaly scores stored (${stored.length})`);

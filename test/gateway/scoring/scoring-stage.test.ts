@@ -5,7 +5,8 @@
  */
 import pino from 'pino';
 import t, { type Test } from 'tap';
-import { Outbox, type OutboxEntry } from '../../../gateway/outbox/outbox.js';
+import { databaseOf, Outbox, type OutboxEntry } from '../../../gateway/outbox/outbox.js';
+import { ScoreStore } from '../../../gateway/outbox/score-store.js';
 import type { ScoringEngine, ScoringInput } from '../../../gateway/scoring/engine.js';
 import type { ScoringBatch } from '../../../gateway/scoring/scoring-batch.js';
 import { ScoringStage } from '../../../gateway/scoring/scoring-stage.js';
@@ -31,7 +32,7 @@ function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }, raise
   } as unknown as ScoringEngine;
   let scoredCalls = 0;
   const stage = new ScoringStage({
-    engine, outbox, publish: () => undefined, onScored: () => { scoredCalls++; }, log: pino({ level: 'silent' }), maxBatch: 5000, ...opts,
+    engine, store: new ScoreStore({ outbox }), lastSeq: () => outbox.stats().lastSeq, publish: () => undefined, onScored: () => { scoredCalls++; }, log: pino({ level: 'silent' }), maxBatch: 5000, ...opts,
   });
   stage.start();
   const commit = (n: number): OutboxEntry[] => {
@@ -44,7 +45,7 @@ function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }, raise
     stage.onCommitted(entries);
     return entries;
   };
-  const stored = () => (outbox.database.prepare('SELECT count(*) AS n FROM scores').get() as { n: number }).n;
+  const stored = () => (databaseOf(outbox).prepare('SELECT count(*) AS n FROM scores').get() as { n: number }).n;
   t.teardown(async () => { await stage.stop(); outbox.close(); removeDir(dir); });
   return { stage, outbox, batches, commit, stored, scored: () => scoredCalls };
 }
@@ -95,7 +96,7 @@ t.test('an alert puts every reading of its event ahead, sensors no model reads i
   const { stage, outbox, commit } = setup(t, { batchDelayMs: 0 }, true);
   commit(4);
   await sleep(30);
-  const rows = outbox.database.prepare('SELECT sensor, priority FROM readings ORDER BY seq').all() as Array<{ sensor: string; priority: number }>;
+  const rows = databaseOf(outbox).prepare('SELECT sensor, priority FROM readings ORDER BY seq').all() as Array<{ sensor: string; priority: number }>;
   t.same(rows, [{ sensor: 's0', priority: 1 }, { sensor: 's1', priority: 1 }, { sensor: 's2', priority: 1 }, { sensor: 's3', priority: 1 }]);
   t.equal(stage.scoredUpTo, Number.MAX_SAFE_INTEGER);
 });

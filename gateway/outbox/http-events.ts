@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { StorageError } from '../../shared/errors.js';
-import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
+import { databaseOf, type Outbox, type OutboxEntry } from './outbox.js';
 
 export interface HttpEvent {
   eventId: string;
@@ -60,7 +60,7 @@ export class HttpEventStore {
   /** Prepares statements on the open outbox and installs the write hook. Call after outbox.open(). */
   open(): void {
     if (this.#stmts) return;
-    const db = this.#outbox.database;
+    const db = databaseOf(this.#outbox);
     this.#stmts = {
       insertEvent: db.prepare('INSERT INTO http_events (seq, count, event_id, correlation_id, sensor_id, device_id, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       upsertKey: db.prepare('INSERT OR REPLACE INTO idempotency_keys (device_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)'),
