@@ -70,7 +70,7 @@ export const gatewayConfigSchema = z.strictObject({
   }).prefault({}),
   outbox: z.strictObject({
     durability: z.enum(['power-loss', 'process-crash']).default('power-loss')
-      .describe('power-loss: synchronous=FULL, survives power cuts; process-crash: synchronous=NORMAL, survives process death only.'),
+      .describe('power-loss: acknowledged once the WAL is fsynced (on the thread pool, shared by concurrent commits), survives power cuts; process-crash: no fsync wait, survives process death only.'),
     maxBatchReadings: z.number().int().min(1).default(5_000).describe('Largest number of rows in one group commit.'),
     flushIntervalMs: z.number().int().min(1).max(10_000).default(20)
       .describe('QoS 0 readings are committed within this time; QoS 1 commits as soon as the writer is free.'),

@@ -72,7 +72,10 @@ export class Gateway {
     this.log = log;
     this.clock = deps.clock ?? Date.now;
     this.metrics = new GatewayMetrics();
-    this.outbox = new Outbox({ dataDir: config.dataDir, durability: config.outbox.durability, log: log.child({ component: 'outbox' }) });
+    this.outbox = new Outbox({
+      dataDir: config.dataDir, durability: config.outbox.durability, log: log.child({ component: 'outbox' }),
+      observeSync: (seconds) => this.metrics.fsyncSeconds.observe(seconds),
+    });
     this.pipeline = new IngestPipeline({
       outbox: this.outbox,
       metrics: this.metrics,
@@ -137,7 +140,8 @@ export class Gateway {
       config: config.sync,
       gatewayId: config.gatewayId,
       // Readings are sent once their scores are stored, so the cloud knows which model said what.
-      readableUpTo: () => this.scoringStage?.scoredUpTo ?? Number.MAX_SAFE_INTEGER,
+      // Never past what is on the disk: a reading the cloud has must not be taken back by a power cut here.
+      readableUpTo: () => Math.min(this.scoringStage?.scoredUpTo ?? Number.MAX_SAFE_INTEGER, this.outbox.durableUpTo),
       metrics: this.metrics,
       log: log.child({ component: 'sync' }),
       clock: this.clock,
@@ -280,11 +284,13 @@ export class Gateway {
     await this.sync.stop();
     this.retention.stop();
     this.pipeline.flush();
+    await this.pipeline.settled();
     this.budget.stop();
     await this.scoringStage?.stop();
     await this.scoring?.stop();
     await this.broker.stop();
     this.pipeline.stop();
+    await this.pipeline.settled();
     await httpClosed;
     await this.checkpointer.stop();
     this.originApi.stop();

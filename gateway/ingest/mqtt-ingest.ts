@@ -112,7 +112,8 @@ export class MqttTelemetryIngest {
       if (packet.dup === true &&
           this.#hasRedelivery(clientId, packetId, digest, connectedAt - this.#config.dedupWindowMs, connectedAt)) {
         this.#metrics.readingsDeduplicated.inc();
-        done(null);
+        // The matching commit may still be waiting for its fsync: acknowledge once it is on the disk.
+        this.#pipeline.whenDurable(done);
         return;
       }
     }

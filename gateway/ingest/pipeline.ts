@@ -5,6 +5,11 @@
  * transaction committed. Per PERF-NOTES, there is no fixed timer on that path: an entry with a callback
  * schedules a flush on setImmediate, so a commit takes "whatever arrived while the last one ran". QoS 0
  * entries wait at most `flushIntervalMs` or until `maxBatchReadings` rows are queued.
+ *
+ * A commit returns once SQLite wrote the WAL; callbacks and commit listeners run once the outbox says the commit
+ * is durable (after the WAL's next fsync under power-loss durability, which runs off the event loop and is shared
+ * by every commit made meanwhile). Listeners therefore never see — and sync never sends — a reading that a power
+ * cut could still take back.
  */
 import type { Logger } from 'pino';
 import { OutboxFullError, ShuttingDownError } from '../../shared/errors.js';
@@ -38,6 +43,9 @@ export class IngestPipeline {
   #stopped = false;
   #listeners: CommitListener[] = [];
   #health: CommitHealth = { lastCommitAt: null, lastError: null };
+  /** Commits whose durability is awaited, and who waits for there to be none. */
+  #awaiting = 0;
+  #settledWaiters: Array<() => void> = [];
   /** Set by the disk budget under the reject-new policy: receives the readings it refuses without a callback. */
   #refusing: ((entry: OutboxEntry) => void) | null = null;
 
@@ -146,6 +154,28 @@ export class IngestPipeline {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.#metrics.commitSeconds.observe(seconds);
     this.#metrics.commitRows.observe(entries.length);
+    if (error !== null) {
+      this.#settle(entries, callbacks, stored, error);
+      return;
+    }
+    this.#awaiting++;
+    this.#outbox.whenDurable((syncError) => {
+      this.#awaiting--;
+      if (syncError !== null) {
+        this.#health.lastError = { at: this.#clock(), code: (syncError as { code?: string }).code ?? 'UNKNOWN', message: syncError.message };
+        this.#log.error({ err: syncError, entries: entries.length }, 'outbox fsync failed; acknowledgements withheld');
+      }
+      this.#settle(entries, callbacks, stored, null, syncError);
+      if (this.#awaiting === 0) for (const w of this.#settledWaiters.splice(0)) w();
+    });
+  }
+
+  /**
+   * After the commit (and its fsync): counts, listeners, then callbacks. `syncError` means the rows are in the
+   * table but their durability is unknown: listeners still see them (they are there to be scored and synced
+   * once a later fsync covers them), callers are not told "stored".
+   */
+  #settle(entries: OutboxEntry[], callbacks: Array<CommitCallback | undefined>, stored: number, error: Error | null, syncError: Error | null = null): void {
     if (error === null) {
       this.#metrics.readingsStored.inc(stored);
       for (const listener of this.#listeners) {
@@ -161,10 +191,11 @@ export class IngestPipeline {
       if (lost > 0) this.#metrics.readingsLost.inc({ reason: 'storage-failed' }, lost);
       this.#log.error({ err: error, entries: entries.length, qos0Lost: lost }, 'outbox commit failed; acknowledgements withheld');
     }
+    const outcome = error ?? syncError;
     for (const cb of callbacks) {
       if (cb === undefined) continue;
       try {
-        cb(error);
+        cb(outcome);
       } catch (err) {
         this.#log.error({ err }, 'commit callback failed');
       }
@@ -175,5 +206,16 @@ export class IngestPipeline {
   stop(): void {
     this.flush();
     this.#stopped = true;
+  }
+
+  /** `done` once everything committed so far is durable: for a redelivery acknowledged without a commit of its own. */
+  whenDurable(done: CommitCallback): void {
+    this.#outbox.whenDurable(done);
+  }
+
+  /** Resolves once every commit so far is durable and its callbacks have run. */
+  settled(): Promise<void> {
+    if (this.#awaiting === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.push(resolve));
   }
 }

@@ -241,6 +241,8 @@ export class DiskBudget {
     })();
     this.#accountDeleted(deleted);
     this.#sync.onCommitted(entries);
+    // The aggregates become sendable once on the disk (sync reads up to outbox.durableUpTo).
+    this.#outbox.whenDurable((err) => { if (err) this.#log.warn({ err }, 'fsync after downsampling failed; will retry with the next commit'); });
     this.totals.folded += deleted;
     this.#metrics.readingsLost.inc({ reason: 'downsampled' }, deleted);
     this.#log.warn({ folded: deleted, aggregates: entries.length * 4 }, 'outbox at its disk budget: folded old normal readings into aggregates (gap recorded)');

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { StorageError } from '../../shared/errors.js';
 import type { HttpEventRecord } from './http-events.js';
 import { openOutboxDatabase, outboxPath, type Durability, type OutboxDatabase } from './database.js';
+import { WalSync, type DurableCallback } from './wal-sync.js';
 
 /** Where a reading came from; `aggregate` rows are written by the disk budget's downsample policy. */
 export type ReadingSource = 'mqtt' | 'http' | 'aggregate';
@@ -134,6 +135,8 @@ export class Outbox {
   readonly #dataDir: string;
   readonly #durability: Durability;
   readonly #log: Logger;
+  readonly #observeSync: ((seconds: number) => void) | undefined;
+  #walSync: WalSync | undefined;
   #db: OutboxDatabase | undefined;
   #stmts: Prepared | undefined;
   #writeTx: ((entries: readonly OutboxEntry[]) => WriteResult) | undefined;
@@ -147,10 +150,11 @@ export class Outbox {
     databaseOf = (outbox) => outbox.#requireDb();
   }
 
-  constructor(deps: { dataDir: string; durability: Durability; log: Logger }) {
+  constructor(deps: { dataDir: string; durability: Durability; log: Logger; observeSync?: (seconds: number) => void }) {
     this.#dataDir = deps.dataDir;
     this.#durability = deps.durability;
     this.#log = deps.log;
+    this.#observeSync = deps.observeSync;
   }
 
   open(): void {
@@ -204,6 +208,16 @@ export class Outbox {
       this.#nextSeq = seq;
       return { readings, deadLetters };
     });
+    if (this.#durability === 'power-loss') {
+      const walSync = new WalSync({ dbPath: outboxPath(this.#dataDir), ...(this.#observeSync ? { observe: this.#observeSync } : {}) });
+      try {
+        walSync.open(this.#nextSeq - 1);
+      } catch (err) {
+        db.close();
+        throw new StorageError(`cannot sync the outbox WAL: ${(err as Error).message}`, err);
+      }
+      this.#walSync = walSync;
+    }
     this.#log.info({ file: outboxPath(this.#dataDir), epoch: this.#epoch, nextSeq: this.#nextSeq,
       readings: this.#readingCount, durability: this.#durability }, 'outbox open');
   }
@@ -236,6 +250,25 @@ export class Outbox {
       for (const e of entries) delete e.firstSeq;
       throw new StorageError(`outbox write failed: ${(err as Error).message}`, err);
     }
+  }
+
+  /**
+   * `done` runs once everything committed so far is durable as `outbox.durability` promises: at once for
+   * process-crash (the OS has the writes), after the WAL's next fsync for power-loss.
+   */
+  whenDurable(done: DurableCallback): void {
+    if (this.#walSync === undefined) done(this.isOpen ? null : new StorageError('outbox is not open'));
+    else this.#walSync.request(this.#nextSeq - 1, done);
+  }
+
+  /** Readings up to this seq are as durable as `outbox.durability` promises; sync never sends past it. */
+  get durableUpTo(): number {
+    return this.#walSync?.durableUpTo ?? this.#nextSeq - 1;
+  }
+
+  /** Whether a durability wait is outstanding. */
+  get syncing(): boolean {
+    return this.#walSync?.busy === true;
   }
 
   /** Readings deleted by retention or the disk budget. */
@@ -339,6 +372,8 @@ export class Outbox {
   }
 
   close(): void {
+    this.#walSync?.close();
+    this.#walSync = undefined;
     if (this.#db?.open) {
       this.#db.close();
       this.#log.info({ lastSeq: this.#nextSeq - 1 }, 'outbox closed');
