@@ -74,7 +74,7 @@ export class Gateway {
     this.metrics = new GatewayMetrics();
     this.outbox = new Outbox({
       dataDir: config.dataDir, durability: config.outbox.durability, log: log.child({ component: 'outbox' }),
-      observeSync: (seconds) => this.metrics.fsyncSeconds.observe(seconds),
+      checkpointInWorker: config.outbox.checkpointInWorker,
     });
     this.pipeline = new IngestPipeline({
       outbox: this.outbox,
@@ -140,8 +140,7 @@ export class Gateway {
       config: config.sync,
       gatewayId: config.gatewayId,
       // Readings are sent once their scores are stored, so the cloud knows which model said what.
-      // Never past what is on the disk: a reading the cloud has must not be taken back by a power cut here.
-      readableUpTo: () => Math.min(this.scoringStage?.scoredUpTo ?? Number.MAX_SAFE_INTEGER, this.outbox.durableUpTo),
+      readableUpTo: () => this.scoringStage?.scoredUpTo ?? Number.MAX_SAFE_INTEGER,
       metrics: this.metrics,
       log: log.child({ component: 'sync' }),
       clock: this.clock,
@@ -197,7 +196,7 @@ export class Gateway {
     this.#state = 'starting';
     this.#startedAt = this.clock();
     try {
-      this.outbox.open();
+      await this.outbox.open();
       this.syncStore.open();
       if (this.config.outbox.checkpointInWorker) this.checkpointer.start();
       this.scoringStage?.start();
@@ -283,19 +282,17 @@ export class Gateway {
     await this.#heartbeat?.stop();
     await this.sync.stop();
     this.retention.stop();
-    this.pipeline.flush();
-    await this.pipeline.settled();
-    this.budget.stop();
+    await this.pipeline.flush();
+    await this.budget.stop();
     await this.scoringStage?.stop();
     await this.scoring?.stop();
     await this.broker.stop();
-    this.pipeline.stop();
-    await this.pipeline.settled();
+    await this.pipeline.stop();
     await httpClosed;
     await this.checkpointer.stop();
     this.originApi.stop();
     this.devices.stop();
-    this.outbox.close();
+    await this.outbox.close();
     this.#state = 'stopped';
     this.log.info('gateway stopped');
   }

@@ -18,7 +18,6 @@ export class GatewayMetrics {
   readonly outboxBytes: Gauge;
   readonly commitSeconds: Histogram;
   readonly commitRows: Histogram;
-  readonly fsyncSeconds: Histogram;
   readonly syncReadings: Counter;
   readonly syncDuplicates: Counter;
   readonly syncRefused: Counter;
@@ -27,6 +26,8 @@ export class GatewayMetrics {
   readonly syncState: Gauge<'state'>;
   readonly syncLastSuccess: Gauge;
   readonly syncInFlight: Gauge;
+  readonly ingestPaused: Gauge;
+  readonly ingestPausedSeconds: Counter;
   readonly oldestPendingAge: Gauge;
   readonly heartbeats: Counter<'result'>;
 
@@ -45,7 +46,8 @@ export class GatewayMetrics {
     this.outboxPending = new Gauge({ name: 'smartmaint_outbox_pending_readings', help: 'Readings in the outbox not yet synced to the cloud.', registers });
     this.outboxBytes = new Gauge({ name: 'smartmaint_outbox_bytes', help: 'Outbox database size on disk (database + WAL).', registers });
     this.commitSeconds = new Histogram({ name: 'smartmaint_outbox_commit_seconds', help: 'Duration of one group commit.', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
-    this.fsyncSeconds = new Histogram({ name: 'smartmaint_outbox_fsync_seconds', help: 'Duration of one WAL fsync (power-loss durability; runs on the thread pool, shared by the commits made meanwhile).', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
+    this.ingestPaused = new Gauge({ name: 'smartmaint_ingest_paused', help: '1 while ingest is paused because too many readings wait for the outbox writer (MQTT sockets not read, HTTP ingest 503).', registers });
+    this.ingestPausedSeconds = new Counter({ name: 'smartmaint_ingest_paused_seconds_total', help: 'Time ingest spent paused for the outbox writer.', registers });
     this.commitRows = new Histogram({ name: 'smartmaint_outbox_commit_rows', help: 'Rows written per group commit.', buckets: [1, 10, 50, 100, 500, 1000, 5000, 20000], registers });
     this.syncReadings = new Counter({ name: 'smartmaint_sync_readings_total', help: 'Readings the cloud confirmed (accepted or already had).', registers });
     this.syncDuplicates = new Counter({ name: 'smartmaint_sync_duplicates_total', help: 'Readings the cloud reported as duplicates (already stored).', registers });

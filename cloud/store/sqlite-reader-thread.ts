@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { type ReadingRawRow, readingsPageJson } from './rows.js';
-import type { ThreadReply } from './store-thread.js';
+import type { ThreadReply } from '../../shared/store-thread.js';
 
 export interface ReaderThreadData {
   file: string;

@@ -10,7 +10,7 @@ import { GroupCommitter } from './sqlite-batch-writer.js';
 import { type Completion, SqliteIdempotency } from './sqlite-idempotency.js';
 import type { PackedWrite } from './packed-readings.js';
 import type { IdempotencyRequest, IngestOnceResult } from './store.js';
-import type { ThreadReply } from './store-thread.js';
+import type { ThreadReply } from '../../shared/store-thread.js';
 
 export interface WriterThreadData {
   file: string;

@@ -11,7 +11,7 @@ import { packWrite, transferables } from './packed-readings.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import type { WriterOp, WriterThreadData } from './sqlite-writer-thread.js';
 import type { ReaderThreadData } from './sqlite-reader-thread.js';
-import { StoreThread } from './store-thread.js';
+import { StoreThread } from '../../shared/store-thread.js';
 import type { Heartbeat, ModelVersionSeen, StoredAlert, StoredReading } from '../../shared/protocol.js';
 import type { Logger } from '../../shared/logger.js';
 import {
@@ -200,10 +200,10 @@ export class SqliteStore implements CloudStore {
   private async startThreads(): Promise<void> {
     const report = (err: unknown, msg: string): void => this.report(err, msg);
     const writerData: WriterThreadData = { file: this.file, synchronous: this.options.synchronous };
-    this.writer = await StoreThread.start('writer', 'sqlite-writer-thread', writerData, report);
+    this.writer = await StoreThread.start('writer', import.meta.url, 'sqlite-writer-thread', writerData, report);
     const readerData: ReaderThreadData = { file: this.file };
     try {
-      this.reader = await StoreThread.start('reader', 'sqlite-reader-thread', readerData, report);
+      this.reader = await StoreThread.start('reader', import.meta.url, 'sqlite-reader-thread', readerData, report);
     } catch (err) {
       await this.writer.stop();
       this.writer = undefined;

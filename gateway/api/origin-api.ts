@@ -109,10 +109,11 @@ export class OriginApi {
     this.context.events.open();
     this.context.monitor.start();
     this.#pruneTimer = setInterval(() => {
+      const failed = (err: unknown): void => this.context.log.warn({ err }, 'pruning idempotency keys failed');
       try {
-        this.context.idempotency.prune();
+        this.context.idempotency.prune().catch(failed);
       } catch (err) {
-        this.context.log.warn({ err }, 'pruning idempotency keys failed');
+        failed(err);
       }
     }, PRUNE_INTERVAL_MS);
     this.#pruneTimer.unref();

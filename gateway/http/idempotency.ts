@@ -54,7 +54,7 @@ export class IdempotencyKeys {
   }
 
   /** Drop records past the window (a periodic job of the owning component). */
-  prune(): number {
+  prune(): Promise<number> {
     return this.#store.pruneIdempotency(this.#clock() - this.#windowMs);
   }
 }

@@ -112,8 +112,9 @@ export class MqttTelemetryIngest {
       if (packet.dup === true &&
           this.#hasRedelivery(clientId, packetId, digest, connectedAt - this.#config.dedupWindowMs, connectedAt)) {
         this.#metrics.readingsDeduplicated.inc();
-        // The matching commit may still be waiting for its fsync: acknowledge once it is on the disk.
-        this.#pipeline.whenDurable(done);
+        // The match was read on the outbox's reading connection, which sees only commits the writer finished
+        // (fsync included under power-loss durability): the original is on the disk.
+        done(null);
         return;
       }
     }
@@ -143,7 +144,7 @@ export class MqttTelemetryIngest {
       this.#pipeline.submit(entry, done);
     } else {
       this.#pipeline.submit(entry);
-      done(null);
+      this.#pipeline.whenResumed(() => done(null));
     }
   }
 }

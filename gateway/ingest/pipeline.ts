@@ -1,15 +1,16 @@
 /**
- * Group commit between the broker (and HTTP ingest) and the outbox.
+ * Group commit between the broker (and HTTP ingest) and the outbox's writer thread.
  *
  * A QoS 1 PUBACK (or an HTTP 200) means "on disk": such entries carry a callback that runs only after their
- * transaction committed. Per PERF-NOTES, there is no fixed timer on that path: an entry with a callback
- * schedules a flush on setImmediate, so a commit takes "whatever arrived while the last one ran". QoS 0
- * entries wait at most `flushIntervalMs` or until `maxBatchReadings` rows are queued.
+ * transaction committed. There is no fixed timer on that path: an entry with a callback schedules a flush on
+ * setImmediate. One commit is in flight at a time, on the writer thread, while the next batch fills here: a
+ * commit takes "whatever arrived while the last one ran", so batches grow with the load and the event loop never
+ * waits for inserts or fsync. QoS 0 entries wait at most `flushIntervalMs` or until `maxBatchReadings` rows are
+ * queued.
  *
- * A commit returns once SQLite wrote the WAL; callbacks and commit listeners run once the outbox says the commit
- * is durable (after the WAL's next fsync under power-loss durability, which runs off the event loop and is shared
- * by every commit made meanwhile). Listeners therefore never see — and sync never sends — a reading that a power
- * cut could still take back.
+ * Backpressure: when queued-but-uncommitted readings exceed `maxQueuedReadings` (or their estimated bytes
+ * `maxQueuedBytes`), ingest pauses (QoS 0 publishers wait in `whenResumed`, so their sockets are not read; HTTP
+ * ingest answers 503) until the queue drains below half of both bounds. Nothing queued is dropped.
  */
 import type { Logger } from 'pino';
 import { OutboxFullError, ShuttingDownError } from '../../shared/errors.js';
@@ -22,11 +23,24 @@ export type CommitListener = (entries: readonly OutboxEntry[]) => void;
 export interface PipelineConfig {
   maxBatchReadings: number;
   flushIntervalMs: number;
+  /** Queued, uncommitted readings (and their estimated bytes) past which ingest pauses. */
+  maxQueuedReadings: number;
+  maxQueuedBytes: number;
 }
 
 export interface CommitHealth {
   lastCommitAt: number | null;
   lastError: { at: number; code: string; message: string } | null;
+}
+
+/** Bytes a queued entry holds, estimated without walking its strings twice. */
+function entryBytes(e: OutboxEntry): number {
+  let n = 64;
+  if (e.readings !== null) {
+    for (const r of e.readings) n += 80 + r.asset.length + r.sensor.length;
+  }
+  if (e.deadLetter !== null) n += e.deadLetter.payload.length + e.deadLetter.topic.length + e.deadLetter.detail.length;
+  return n;
 }
 
 export class IngestPipeline {
@@ -38,14 +52,16 @@ export class IngestPipeline {
   #entries: OutboxEntry[] = [];
   #callbacks: Array<CommitCallback | undefined> = [];
   #rows = 0;
+  #bytes = 0;
   #immediate: NodeJS.Immediate | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #draining: Promise<void> | null = null;
   #listeners: CommitListener[] = [];
+  #resumeWaiters: Array<() => void> = [];
+  #paused = false;
+  #pausedAt = 0;
   #health: CommitHealth = { lastCommitAt: null, lastError: null };
-  /** Commits whose durability is awaited, and who waits for there to be none. */
-  #awaiting = 0;
-  #settledWaiters: Array<() => void> = [];
   /** Set by the disk budget under the reject-new policy: receives the readings it refuses without a callback. */
   #refusing: ((entry: OutboxEntry) => void) | null = null;
 
@@ -61,8 +77,14 @@ export class IngestPipeline {
     return this.#health;
   }
 
+  /** Readings queued and not yet committed (the one commit in flight included). */
   get queuedRows(): number {
     return this.#rows;
+  }
+
+  /** Whether ingest is paused because too much waits for the writer. */
+  get paused(): boolean {
+    return this.#paused;
   }
 
   /** Whether new readings are refused (disk budget, reject-new policy). */
@@ -88,6 +110,17 @@ export class IngestPipeline {
   }
 
   /**
+   * Runs `go` at once, or when ingest resumes if it is paused. MQTT QoS 0 holds Aedes' authorizePublish callback
+   * here: Aedes reads a connection's next batch of packets only once every packet of the last one was handled,
+   * so a held callback stops reading that socket and TCP pushes back on the device. (QoS 1 needs nothing: its
+   * callback already waits for the commit.)
+   */
+  whenResumed(go: () => void): void {
+    if (this.#paused) this.#resumeWaiters.push(go);
+    else go();
+  }
+
+  /**
    * Queue an entry. With `done`, the caller is told once it is durable (or why it is not); without it
    * (QoS 0) the entry is committed within flushIntervalMs and a failure is counted as lost.
    */
@@ -106,6 +139,9 @@ export class IngestPipeline {
     this.#entries.push(entry);
     this.#callbacks.push(done);
     this.#rows += entry.readings?.length ?? 1;
+    this.#bytes += entryBytes(entry);
+    if (!this.#paused && (this.#rows > this.#config.maxQueuedReadings || this.#bytes > this.#config.maxQueuedBytes)) this.#setPaused(true);
+    if (this.#draining !== null) return; // the drain loop takes it after the commit in flight
     if (done !== undefined || this.#rows >= this.#config.maxBatchReadings) {
       if (this.#immediate === undefined) this.#immediate = setImmediate(this.#flushSoon);
     } else if (this.#timer === undefined && this.#immediate === undefined) {
@@ -114,13 +150,21 @@ export class IngestPipeline {
   }
 
   readonly #flushSoon = (): void => {
-    this.flush();
+    void this.flush();
   };
 
-  /** Commit everything queued now, synchronously, in transactions of at most maxBatchReadings rows. */
-  flush(): void {
+  /**
+   * Commit everything queued, in transactions of at most maxBatchReadings rows, one at a time. Resolves once the
+   * queue is empty (entries queued meanwhile included) and every commit's callbacks have run; never rejects.
+   */
+  flush(): Promise<void> {
     if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
     if (this.#timer !== undefined) { clearTimeout(this.#timer); this.#timer = undefined; }
+    this.#draining ??= this.#drain().finally(() => { this.#draining = null; });
+    return this.#draining;
+  }
+
+  async #drain(): Promise<void> {
     while (this.#entries.length > 0) {
       const entries: OutboxEntry[] = [];
       const callbacks: Array<CommitCallback | undefined> = [];
@@ -134,17 +178,37 @@ export class IngestPipeline {
       }
       this.#entries = this.#entries.slice(i);
       this.#callbacks = this.#callbacks.slice(i);
+      await this.#commit(entries, callbacks);
+      let bytes = 0;
+      for (const e of entries) bytes += entryBytes(e);
       this.#rows -= rows;
-      this.#commit(entries, callbacks);
+      this.#bytes -= bytes;
+      if (this.#paused && this.#rows <= this.#config.maxQueuedReadings / 2 && this.#bytes <= this.#config.maxQueuedBytes / 2) {
+        this.#setPaused(false);
+      }
     }
   }
 
-  #commit(entries: OutboxEntry[], callbacks: Array<CommitCallback | undefined>): void {
+  #setPaused(paused: boolean): void {
+    this.#paused = paused;
+    this.#metrics.ingestPaused.set(paused ? 1 : 0);
+    const now = this.#clock();
+    if (paused) {
+      this.#pausedAt = now;
+      this.#log.warn({ queuedRows: this.#rows, queuedBytes: this.#bytes }, 'ingest paused: the outbox writer is behind');
+    } else {
+      this.#metrics.ingestPausedSeconds.inc(Math.max(0, now - this.#pausedAt) / 1000);
+      this.#log.info({ queuedRows: this.#rows, pausedMs: now - this.#pausedAt }, 'ingest resumed');
+    }
+    if (!paused) for (const go of this.#resumeWaiters.splice(0)) go();
+  }
+
+  async #commit(entries: OutboxEntry[], callbacks: Array<CommitCallback | undefined>): Promise<void> {
     const started = process.hrtime.bigint();
     let error: Error | null = null;
     let stored = 0;
     try {
-      const result = this.#outbox.write(entries);
+      const result = await this.#outbox.write(entries);
       stored = result.readings;
       this.#health.lastCommitAt = this.#clock();
     } catch (err) {
@@ -154,28 +218,6 @@ export class IngestPipeline {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.#metrics.commitSeconds.observe(seconds);
     this.#metrics.commitRows.observe(entries.length);
-    if (error !== null) {
-      this.#settle(entries, callbacks, stored, error);
-      return;
-    }
-    this.#awaiting++;
-    this.#outbox.whenDurable((syncError) => {
-      this.#awaiting--;
-      if (syncError !== null) {
-        this.#health.lastError = { at: this.#clock(), code: (syncError as { code?: string }).code ?? 'UNKNOWN', message: syncError.message };
-        this.#log.error({ err: syncError, entries: entries.length }, 'outbox fsync failed; acknowledgements withheld');
-      }
-      this.#settle(entries, callbacks, stored, null, syncError);
-      if (this.#awaiting === 0) for (const w of this.#settledWaiters.splice(0)) w();
-    });
-  }
-
-  /**
-   * After the commit (and its fsync): counts, listeners, then callbacks. `syncError` means the rows are in the
-   * table but their durability is unknown: listeners still see them (they are there to be scored and synced
-   * once a later fsync covers them), callers are not told "stored".
-   */
-  #settle(entries: OutboxEntry[], callbacks: Array<CommitCallback | undefined>, stored: number, error: Error | null, syncError: Error | null = null): void {
     if (error === null) {
       this.#metrics.readingsStored.inc(stored);
       for (const listener of this.#listeners) {
@@ -191,31 +233,21 @@ export class IngestPipeline {
       if (lost > 0) this.#metrics.readingsLost.inc({ reason: 'storage-failed' }, lost);
       this.#log.error({ err: error, entries: entries.length, qos0Lost: lost }, 'outbox commit failed; acknowledgements withheld');
     }
-    const outcome = error ?? syncError;
     for (const cb of callbacks) {
       if (cb === undefined) continue;
       try {
-        cb(outcome);
+        cb(error);
       } catch (err) {
         this.#log.error({ err }, 'commit callback failed');
       }
     }
   }
 
-  /** Refuse new entries and commit what is queued. */
-  stop(): void {
-    this.flush();
+  /** Commit what is queued, then refuse new entries (and commit anything that arrived meanwhile). */
+  async stop(): Promise<void> {
+    if (this.#paused) this.#setPaused(false);
+    await this.flush();
     this.#stopped = true;
-  }
-
-  /** `done` once everything committed so far is durable: for a redelivery acknowledged without a commit of its own. */
-  whenDurable(done: CommitCallback): void {
-    this.#outbox.whenDurable(done);
-  }
-
-  /** Resolves once every commit so far is durable and its callbacks have run. */
-  settled(): Promise<void> {
-    if (this.#awaiting === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#settledWaiters.push(resolve));
+    await this.flush();
   }
 }

@@ -9,14 +9,17 @@
  *                (<sensor> = mean, <sensor>:min, <sensor>:max, <sensor>:count); anomalous readings stay raw.
  * Every reading dropped or folded is recorded in a gap {fromTs, toTs, count, reason} that is synced, so the cloud
  * knows exactly what it will never get: received = stored + dropped + folded. Readings in an in-flight sync batch
- * are never touched (they may already be in the cloud).
+ * are never touched (they may already be in the cloud). Candidates are read on the outbox's reading connection;
+ * deletions, aggregates and gaps are written on the writer thread (`budgetWrites`), each step one transaction.
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { GatewayMetrics } from '../metrics.js';
+import type { BatchResult, OutboxWrites } from './outbox-writes.js';
 import { databaseOf, type Outbox, type OutboxEntry, type ReadingRow } from './outbox.js';
-import { toRanges, type SyncStore } from './sync-store.js';
+import type { PackedEntries } from './packed-entries.js';
+import { toRanges, type SeqRange, type SyncStore } from './sync-store.js';
 
 export interface BudgetConfig {
   maxBytes: number | null;
@@ -28,6 +31,70 @@ export interface BudgetConfig {
 type Statement = Database.Statement<unknown[]>;
 
 interface Candidate { seq: number; ts: number; asset: string; sensor: string; value: number; unit: string | null }
+
+export interface FoldResult { deleted: number; batch: BatchResult | null }
+
+export interface GapRow { fromTs: number; toTs: number; count: number; reason: string; createdAt: number }
+
+/** The writer thread's half of the budget: each call one transaction. */
+export interface BudgetWrites {
+  /** Deletes the oldest synced chunk (below the oldest pending reading); returns rows deleted. */
+  pruneSynced(chunk: number): number;
+  /** Deletes unsynced seq ranges and records their gap; returns rows deleted. */
+  drop(ranges: readonly SeqRange[], gap: Omit<GapRow, 'count'>): number;
+  /** Replaces unsynced ranges by aggregate readings and records the gap; deleted -1 (nothing written) if rows changed meanwhile. */
+  fold(ranges: readonly SeqRange[], expected: number, aggregates: PackedEntries, gap: Omit<GapRow, 'count'>): FoldResult;
+  gap(gap: GapRow): void;
+}
+
+export function budgetWrites(db: Database.Database, writes: OutboxWrites): BudgetWrites {
+  // Below the oldest pending reading everything is synced: a chunk there is found without scanning the table.
+  const oldestSynced = db.prepare(`SELECT max(seq) AS upTo, count(*) AS n FROM (SELECT seq FROM readings
+    WHERE seq < coalesce((SELECT min(seq) FROM readings WHERE synced = 0), 9007199254740991) ORDER BY seq LIMIT ?)`);
+  const deleteSynced = db.prepare('DELETE FROM readings WHERE seq <= ? AND synced <> 0');
+  const deleteRange = db.prepare('DELETE FROM readings WHERE seq BETWEEN ? AND ? AND synced = 0');
+  const deleteScores = db.prepare('DELETE FROM scores WHERE seq BETWEEN ? AND ?');
+  const insertGap = db.prepare('INSERT INTO gaps (from_ts, to_ts, count, reason, created_at) VALUES (?, ?, ?, ?, ?)');
+  const deleteRanges = (ranges: readonly SeqRange[]): number => {
+    let deleted = 0;
+    for (const range of ranges) {
+      deleted += deleteRange.run(range.from, range.to).changes;
+      deleteScores.run(range.from, range.to);
+    }
+    return deleted;
+  };
+  class RowsChanged extends Error {}
+  const fold = db.transaction((ranges: readonly SeqRange[], expected: number, aggregates: PackedEntries, gap: Omit<GapRow, 'count'>): FoldResult => {
+    const deleted = deleteRanges(ranges);
+    if (deleted !== expected) throw new RowsChanged(); // rolls back; retried next pass
+    const batch = writes.write(aggregates);
+    insertGap.run(gap.fromTs, gap.toTs, deleted, gap.reason, gap.createdAt);
+    return { deleted, batch };
+  });
+  return {
+    pruneSynced: db.transaction((chunk: number): number => {
+      const { upTo, n } = oldestSynced.get(chunk) as { upTo: number | null; n: number };
+      if (!upTo || n === 0) return 0;
+      const d = deleteSynced.run(upTo).changes;
+      deleteScores.run(0, upTo);
+      return d;
+    }),
+    drop: db.transaction((ranges: readonly SeqRange[], gap: Omit<GapRow, 'count'>): number => {
+      const d = deleteRanges(ranges);
+      insertGap.run(gap.fromTs, gap.toTs, d, gap.reason, gap.createdAt);
+      return d;
+    }),
+    fold: (ranges, expected, aggregates, gap) => {
+      try {
+        return fold(ranges, expected, aggregates, gap);
+      } catch (err) {
+        if (err instanceof RowsChanged) return { deleted: -1, batch: null };
+        throw err;
+      }
+    },
+    gap: (g) => { insertGap.run(g.fromTs, g.toTs, g.count, g.reason, g.createdAt); },
+  };
+}
 
 /** Free down to this share of the budget once over it, so the policy does not flap at the limit. */
 const LOW_WATER = 0.9;
@@ -43,7 +110,7 @@ export class DiskBudget {
   readonly #log: Logger;
   readonly #clock: () => number;
   #timer: NodeJS.Timeout | undefined;
-  #s: Record<'pageCount' | 'freeCount' | 'oldestSynced' | 'deleteSynced' | 'oldestPending' | 'oldestNormal' | 'deleteRange' | 'deleteScores' | 'insertGap', Statement> | undefined;
+  #s: Record<'pageCount' | 'freeCount' | 'oldestPending' | 'oldestNormal', Statement> | undefined;
   #pageSize = 4096;
   #refused: { fromTs: number; toTs: number; count: number } | null = null;
   readonly totals = { dropped: 0, folded: 0, refusedQos0: 0, prunedSynced: 0 };
@@ -73,15 +140,8 @@ export class DiskBudget {
     this.#s = {
       pageCount: db.prepare('PRAGMA page_count'),
       freeCount: db.prepare('PRAGMA freelist_count'),
-      // Below the oldest pending reading everything is synced: a chunk there is found without scanning the table.
-      oldestSynced: db.prepare(`SELECT max(seq) AS upTo, count(*) AS n FROM (SELECT seq FROM readings
-        WHERE seq < coalesce((SELECT min(seq) FROM readings WHERE synced = 0), 9007199254740991) ORDER BY seq LIMIT ?)`),
-      deleteSynced: db.prepare('DELETE FROM readings WHERE seq <= ? AND synced <> 0'),
       oldestPending: db.prepare('SELECT seq, ts, asset, sensor, value, unit FROM readings WHERE synced = 0 ORDER BY seq LIMIT ?'),
       oldestNormal: db.prepare('SELECT seq, ts, asset, sensor, value, unit FROM readings WHERE synced = 0 AND priority = 0 ORDER BY seq LIMIT ?'),
-      deleteRange: db.prepare('DELETE FROM readings WHERE seq BETWEEN ? AND ? AND synced = 0'),
-      deleteScores: db.prepare('DELETE FROM scores WHERE seq BETWEEN ? AND ?'),
-      insertGap: db.prepare('INSERT INTO gaps (from_ts, to_ts, count, reason, created_at) VALUES (?, ?, ?, ?, ?)'),
     };
     this.#schedule();
   }
@@ -98,17 +158,13 @@ export class DiskBudget {
   #schedule(): void {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      try {
-        this.check();
-      } catch (err) {
-        this.#log.error({ err }, 'disk budget check failed');
-      }
-      this.#schedule();
+      this.check().catch((err: unknown) => this.#log.error({ err }, 'disk budget check failed'))
+        .finally(() => { if (this.#s !== undefined) this.#schedule(); });
     }, this.#config.budgetCheckIntervalMs);
   }
 
   /** One budget pass (also called by tests). */
-  check(): void {
+  async check(): Promise<void> {
     const max = this.#config.maxBytes;
     if (max === null || !this.#s || !this.#outbox.isOpen) return;
     let used = this.usedBytes();
@@ -119,13 +175,13 @@ export class DiskBudget {
     if (used >= max) {
       const started = Date.now();
       // Synced readings are expendable: they are in the cloud already.
-      while (used >= max * LOW_WATER && Date.now() - started < 50 && this.#pruneSynced() > 0) used = this.usedBytes();
-      if (used >= max) this.#applyPolicy(max, started);
+      while (used >= max * LOW_WATER && Date.now() - started < 50 && await this.#pruneSynced() > 0) used = this.usedBytes();
+      if (used >= max) await this.#applyPolicy(max, started);
     }
-    this.#flushRefusedGap();
+    await this.#flushRefusedGap();
   }
 
-  #applyPolicy(max: number, started: number): void {
+  async #applyPolicy(max: number, started: number): Promise<void> {
     const policy = this.#config.whenFull;
     if (policy === 'reject-new') {
       if (!this.#pipeline.refusing) {
@@ -136,7 +192,7 @@ export class DiskBudget {
     }
     let used = this.usedBytes();
     while (used >= max * LOW_WATER && Date.now() - started < 100) {
-      const n = policy === 'drop-oldest' ? this.#dropOldest() : this.#fold();
+      const n = policy === 'drop-oldest' ? await this.#dropOldest() : await this.#fold();
       if (n === 0) {
         if (policy === 'downsample') {
           // Only anomalous (or in-flight) readings are left: they are the valuable ones; refuse new data instead.
@@ -151,15 +207,8 @@ export class DiskBudget {
     }
   }
 
-  #pruneSynced(): number {
-    const s = this.#s!;
-    const { upTo, n } = s.oldestSynced.get(CHUNK) as { upTo: number | null; n: number };
-    if (!upTo || n === 0) return 0;
-    const deleted = databaseOf(this.#outbox).transaction(() => {
-      const d = s.deleteSynced.run(upTo).changes;
-      s.deleteScores.run(0, upTo);
-      return d;
-    })();
+  async #pruneSynced(): Promise<number> {
+    const deleted = await this.#outbox.writer.budgetPruneSynced(CHUNK);
     this.#outbox.noteDeleted(deleted);
     this.totals.prunedSynced += deleted;
     return deleted;
@@ -169,27 +218,13 @@ export class DiskBudget {
     return rows.filter((r) => !this.#isClaimed(r.seq));
   }
 
-  #deleteRows(rows: readonly Candidate[]): number {
-    const s = this.#s!;
-    let deleted = 0;
-    for (const range of toRanges(rows.map((r) => r.seq))) {
-      deleted += s.deleteRange.run(range.from, range.to).changes;
-      s.deleteScores.run(range.from, range.to);
-    }
-    return deleted;
-  }
-
-  #dropOldest(): number {
+  async #dropOldest(): Promise<number> {
     const s = this.#s!;
     const rows = this.#unclaimed(s.oldestPending.all(CHUNK) as Candidate[]);
     if (rows.length === 0) return 0;
-    const now = this.#clock();
-    const deleted = databaseOf(this.#outbox).transaction(() => {
-      const d = this.#deleteRows(rows);
-      const ts = rows.map((r) => r.ts);
-      s.insertGap.run(Math.min(...ts), Math.max(...ts), d, 'dropped-oldest', now);
-      return d;
-    })();
+    const ts = rows.map((r) => r.ts);
+    const deleted = await this.#outbox.writer.budgetDrop(toRanges(rows.map((r) => r.seq)),
+      { fromTs: Math.min(...ts), toTs: Math.max(...ts), reason: 'dropped-oldest', createdAt: this.#clock() });
     this.#accountDeleted(deleted);
     this.totals.dropped += deleted;
     this.#metrics.readingsLost.inc({ reason: 'dropped-oldest' }, deleted);
@@ -197,7 +232,7 @@ export class DiskBudget {
     return deleted;
   }
 
-  #fold(): number {
+  async #fold(): Promise<number> {
     const s = this.#s!;
     const rows = this.#unclaimed(s.oldestNormal.all(CHUNK) as Candidate[]);
     const window = this.#config.downsampleWindowMs;
@@ -231,18 +266,12 @@ export class DiskBudget {
       entries.push({ source: 'aggregate', clientId: null, packetId: null, digest: null, readings, deadLetter: null });
       folded.push(...g);
     }
-    let deleted = 0;
-    databaseOf(this.#outbox).transaction(() => {
-      deleted = this.#deleteRows(folded);
-      if (deleted !== folded.length) throw new Error('rows changed under the budget pass'); // rolls back; retried next pass
-      this.#outbox.write(entries);
-      const ts = folded.map((r) => r.ts);
-      s.insertGap.run(Math.min(...ts), Math.max(...ts), deleted, 'downsampled', now);
-    })();
+    const ts = folded.map((r) => r.ts);
+    const deleted = await this.#outbox.fold(toRanges(folded.map((r) => r.seq)), folded.length, entries,
+      { fromTs: Math.min(...ts), toTs: Math.max(...ts), reason: 'downsampled', createdAt: now });
+    if (deleted < 0) return 0; // rows changed under the pass (synced or claimed meanwhile): tried again next pass
     this.#accountDeleted(deleted);
     this.#sync.onCommitted(entries);
-    // The aggregates become sendable once on the disk (sync reads up to outbox.durableUpTo).
-    this.#outbox.whenDurable((err) => { if (err) this.#log.warn({ err }, 'fsync after downsampling failed; will retry with the next commit'); });
     this.totals.folded += deleted;
     this.#metrics.readingsLost.inc({ reason: 'downsampled' }, deleted);
     this.#log.warn({ folded: deleted, aggregates: entries.length * 4 }, 'outbox at its disk budget: folded old normal readings into aggregates (gap recorded)');
@@ -267,20 +296,30 @@ export class DiskBudget {
     r.count += readings.length;
   }
 
-  #flushRefusedGap(): void {
+  async #flushRefusedGap(): Promise<void> {
     const r = this.#refused;
     if (!r || !this.#s || !this.#outbox.isOpen) return;
-    this.#s.insertGap.run(r.fromTs, r.toTs, r.count, 'rejected-full', this.#clock());
     this.#refused = null;
+    try {
+      await this.#outbox.writer.gap({ fromTs: r.fromTs, toTs: r.toTs, count: r.count, reason: 'rejected-full', createdAt: this.#clock() });
+    } catch (err) {
+      // Not lost: merged into the next gap record.
+      const next = (this.#refused ??= { fromTs: Infinity, toTs: -Infinity, count: 0 });
+      next.fromTs = Math.min(next.fromTs, r.fromTs);
+      next.toTs = Math.max(next.toTs, r.toTs);
+      next.count += r.count;
+      throw err;
+    }
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     try {
-      this.#flushRefusedGap();
+      await this.#flushRefusedGap();
     } catch (err) {
       this.#log.error({ err }, 'could not record the last gap');
     }
+    this.#s = undefined;
   }
 }

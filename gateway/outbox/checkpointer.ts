@@ -1,17 +1,14 @@
 /**
- * WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside a commit on the writing
- * connection: it copies WAL frames into the database file and fsyncs it, which stalls every PUBACK waiting on
- * that commit for tens of milliseconds. Here a worker thread with its own connection runs PASSIVE checkpoints
- * (they never block the writer) on a timer, and the writing connection's automatic checkpoint is turned off.
- * If the worker fails, automatic checkpoints come back on, so the WAL can never grow without bound.
- * Opt-in (`outbox.checkpointInWorker`): on the disks measured here the checkpoint's fsync contends with the
- * commits' own fsyncs and raised PUBACK latency more than the in-commit checkpoint did.
+ * WAL checkpoints in a worker thread of their own, with its own connection: PASSIVE checkpoints (they never
+ * block the writer) on a timer, while the outbox's writer thread runs none. If the worker fails, the writer
+ * thread takes checkpoints back, so the WAL can never grow without bound. Opt-in (`outbox.checkpointInWorker`):
+ * by default the writer thread checkpoints between its commits.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { outboxPath, type OutboxDatabase } from './database.js';
-import { databaseOf, type Outbox } from './outbox.js';
+import { outboxPath } from './database.js';
+import type { Outbox } from './outbox.js';
 
 // An eval worker in plain CommonJS: it runs the same way from the TypeScript sources and from dist/.
 const WORKER_SOURCE = `
@@ -35,7 +32,7 @@ parentPort.on('message', (m) => {
 
 export class Checkpointer {
   readonly #dataDir: string;
-  readonly #db: () => OutboxDatabase;
+  readonly #outbox: Outbox;
   readonly #log: Logger;
   readonly #intervalMs: number;
   #worker: Worker | undefined;
@@ -44,8 +41,7 @@ export class Checkpointer {
 
   constructor(deps: { dataDir: string; outbox: Outbox; log: Logger; intervalMs?: number }) {
     this.#dataDir = deps.dataDir;
-    const outbox = deps.outbox;
-    this.#db = () => databaseOf(outbox);
+    this.#outbox = deps.outbox;
     this.#log = deps.log;
     this.#intervalMs = deps.intervalMs ?? 1_000;
   }
@@ -55,7 +51,6 @@ export class Checkpointer {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file: outboxPath(this.#dataDir), intervalMs: this.#intervalMs } });
     this.#worker = worker;
     worker.unref();
-    this.#db().pragma('wal_autocheckpoint = 0');
     worker.on('message', (m: { ok: boolean; log?: number; checkpointed?: number; message?: string }) => {
       if (m.ok) this.last = { at: Date.now(), walFrames: m.log ?? 0, checkpointed: m.checkpointed ?? 0 };
       else this.#log.warn({ message: m.message }, 'WAL checkpoint failed; will retry');
@@ -63,11 +58,9 @@ export class Checkpointer {
     const fallBack = (err?: unknown): void => {
       this.#worker = undefined;
       if (this.#stopping) return;
-      this.#log.error({ err }, 'checkpoint worker stopped; automatic WAL checkpoints back on');
-      try {
-        this.#db().pragma('wal_autocheckpoint = 1000');
-      } catch {
-        // the database is closing
+      this.#log.error({ err }, 'checkpoint worker stopped; the writer thread checkpoints again');
+      if (this.#outbox.isOpen) {
+        this.#outbox.writer.setCheckpoints(true).catch((e: unknown) => this.#log.error({ err: e }, 'could not hand checkpoints back to the writer'));
       }
     };
     worker.once('error', fallBack);

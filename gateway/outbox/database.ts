@@ -27,12 +27,10 @@ export function openOutboxDatabase(dataDir: string, durability: Durability): Out
   const db = new Database(outboxPath(dataDir));
   try {
     db.pragma('journal_mode = WAL');
-    // NORMAL in both modes: a commit writes the WAL without fsync, so it never blocks the event loop on the disk.
-    // Under power-loss durability the outbox then fsyncs the WAL on the thread pool (WalSync) and releases
-    // acknowledgements only once that returned: the same guarantee as FULL, with the wait off the event loop and
-    // one fsync shared by every commit made meanwhile. See README "Durability".
-    void durability;
-    db.pragma('synchronous = NORMAL');
+    // FULL fsyncs the WAL on every commit (survives power loss); NORMAL fsyncs only at checkpoints, which in WAL
+    // mode still survives a process crash but may lose the last commits on power loss. See README "Durability".
+    // The outbox writes on its writer thread's connection (same setting); this one migrates, then mostly reads.
+    db.pragma(`synchronous = ${durability === 'power-loss' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     // Larger cache and in-memory temp storage: the outbox is written far more than it is read.

@@ -1,12 +1,13 @@
 /**
  * The HTTP side of the outbox: per-event rows (event id, correlation id, origin metadata) and Idempotency-Key
- * records, written by a write hook inside the same transaction as the readings, so "200 event_published" and
- * "the key is remembered" are one fact on disk and survive a restart together. Also the read queries the origin
- * API needs (latest readings of an asset, values of a window for drift). Shares the outbox's database connection.
+ * records, written by the writer thread inside the same transaction as the readings (`httpEventWrites`), so
+ * "200 event_published" and "the key is remembered" are one fact on disk and survive a restart together. Also
+ * the read queries the origin API needs (latest readings of an asset, values of a window for drift), on the
+ * outbox's reading connection.
  */
 import type Database from 'better-sqlite3';
 import { StorageError } from '../../shared/errors.js';
-import { databaseOf, type Outbox, type OutboxEntry } from './outbox.js';
+import { databaseOf, type Outbox } from './outbox.js';
 
 export interface HttpEvent {
   eventId: string;
@@ -45,8 +46,26 @@ type Stmt = Database.Statement<unknown[]>;
 const MAX_SENSORS = 200;
 
 interface Statements {
-  insertEvent: Stmt; upsertKey: Stmt; findKey: Stmt; pruneKeys: Stmt; countKeys: Stmt;
-  recentSensor: Stmt; values: Stmt; sensors: Stmt;
+  findKey: Stmt; countKeys: Stmt; recentSensor: Stmt; values: Stmt; sensors: Stmt;
+}
+
+/** The writer thread's half: an entry's HTTP record after its readings got seqs, and the keys' pruning. */
+export function httpEventWrites(db: Database.Database): { record(firstSeq: number, h: HttpEventRecord): void; prune(before: number): number } {
+  const insertEvent = db.prepare('INSERT INTO http_events (seq, count, event_id, correlation_id, sensor_id, device_id, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const upsertKey = db.prepare('INSERT OR REPLACE INTO idempotency_keys (device_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)');
+  const pruneKeys = db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?');
+  return {
+    record(firstSeq, h) {
+      let seq = firstSeq;
+      for (const ev of h.events) {
+        insertEvent.run(seq, ev.readings, ev.eventId, ev.correlationId, ev.sensorId, h.deviceId, ev.metadata);
+        seq += ev.readings;
+      }
+      const k = h.idempotency;
+      if (k !== null) upsertKey.run(h.deviceId ?? '', k.key, k.requestHash, k.response, k.createdAt);
+    },
+    prune: (before) => pruneKeys.run(before).changes,
+  };
 }
 
 export class HttpEventStore {
@@ -57,15 +76,12 @@ export class HttpEventStore {
     this.#outbox = deps.outbox;
   }
 
-  /** Prepares statements on the open outbox and installs the write hook. Call after outbox.open(). */
+  /** Prepares the read statements on the open outbox. Call after outbox.open(). */
   open(): void {
     if (this.#stmts) return;
     const db = databaseOf(this.#outbox);
     this.#stmts = {
-      insertEvent: db.prepare('INSERT INTO http_events (seq, count, event_id, correlation_id, sensor_id, device_id, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      upsertKey: db.prepare('INSERT OR REPLACE INTO idempotency_keys (device_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)'),
       findKey: db.prepare('SELECT request_hash, response, created_at FROM idempotency_keys WHERE device_id = ? AND key = ? AND created_at >= ?'),
-      pruneKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
       countKeys: db.prepare('SELECT count(*) AS n FROM idempotency_keys'),
       recentSensor: db.prepare(`SELECT seq, ts, sensor, value, unit, quality, source FROM readings WHERE asset = ? AND sensor = ?
         ORDER BY ts DESC, seq DESC LIMIT ?`),
@@ -78,20 +94,6 @@ export class HttpEventStore {
           WHERE s.sensor IS NOT NULL AND n < @max)
         SELECT sensor FROM s WHERE sensor IS NOT NULL`),
     };
-    const stmts = this.#stmts;
-    this.#outbox.addWriteHook((entries: readonly OutboxEntry[]) => {
-      for (const e of entries) {
-        const h = e.http;
-        if (h === undefined || e.firstSeq === undefined) continue;
-        let seq = e.firstSeq;
-        for (const ev of h.events) {
-          stmts.insertEvent.run(seq, ev.readings, ev.eventId, ev.correlationId, ev.sensorId, h.deviceId, ev.metadata);
-          seq += ev.readings;
-        }
-        const k = h.idempotency;
-        if (k !== null) stmts.upsertKey.run(h.deviceId ?? '', k.key, k.requestHash, k.response, k.createdAt);
-      }
-    });
   }
 
   get isOpen(): boolean {
@@ -103,9 +105,10 @@ export class HttpEventStore {
     return row ? { requestHash: row.request_hash, response: row.response, createdAt: row.created_at } : undefined;
   }
 
-  /** Forget keys older than `before`; returns how many. */
-  pruneIdempotency(before: number): number {
-    return this.#require().pruneKeys.run(before).changes;
+  /** Forget keys older than `before`; resolves with how many. */
+  pruneIdempotency(before: number): Promise<number> {
+    this.#require();
+    return this.#outbox.writer.pruneIdempotency(before);
   }
 
   idempotencyCount(): number {

@@ -12,7 +12,14 @@ import type { Logger } from 'pino';
 import { StorageError } from '../../shared/errors.js';
 import type { HttpEventRecord } from './http-events.js';
 import { openOutboxDatabase, outboxPath, type Durability, type OutboxDatabase } from './database.js';
-import { WalSync, type DurableCallback } from './wal-sync.js';
+import type { GapRow } from './budget.js';
+import type { BatchResult } from './outbox-writes.js';
+import { packEntries } from './packed-entries.js';
+import type { SeqRange } from './sync-store.js';
+import { OutboxWriter } from './writer.js';
+
+/** WAL checkpoints on the writer thread at most this often, between commits. */
+const CHECKPOINT_INTERVAL_MS = 1_000;
 
 /** Where a reading came from; `aggregate` rows are written by the disk budget's downsample policy. */
 export type ReadingSource = 'mqtt' | 'http' | 'aggregate';
@@ -42,8 +49,6 @@ export interface OutboxEntry {
   http?: HttpEventRecord;
 }
 
-/** Runs inside write()'s transaction after the entries' rows are inserted (firstSeq set); a throw rolls it all back. */
-export type WriteHook = (entries: readonly OutboxEntry[]) => void;
 
 export interface DeadLetterRow {
   receivedAt: number;
@@ -119,9 +124,6 @@ export let databaseOf: (outbox: Outbox) => OutboxDatabase;
 type Statement = Database.Statement<unknown[]>;
 
 interface Prepared {
-  insertReading: Statement;
-  insertDeadLetter: Statement;
-  setHwm: Statement;
   findRedelivery: Statement;
   recentDeadLetters: Statement;
 }
@@ -134,97 +136,56 @@ interface RawReading {
 export class Outbox {
   readonly #dataDir: string;
   readonly #durability: Durability;
+  readonly #checkpoints: boolean;
   readonly #log: Logger;
-  readonly #observeSync: ((seconds: number) => void) | undefined;
-  #walSync: WalSync | undefined;
   #db: OutboxDatabase | undefined;
+  #writer: OutboxWriter | undefined;
   #stmts: Prepared | undefined;
-  #writeTx: ((entries: readonly OutboxEntry[]) => WriteResult) | undefined;
   #epoch = '';
-  #nextSeq = 1;
+  #lastSeq = 0;
   #readingCount = 0;
   #deadLetterCount = 0;
-  readonly #writeHooks: WriteHook[] = [];
 
   static {
     databaseOf = (outbox) => outbox.#requireDb();
   }
 
-  constructor(deps: { dataDir: string; durability: Durability; log: Logger; observeSync?: (seconds: number) => void }) {
+  constructor(deps: { dataDir: string; durability: Durability; log: Logger; checkpointInWorker?: boolean }) {
     this.#dataDir = deps.dataDir;
     this.#durability = deps.durability;
+    this.#checkpoints = deps.checkpointInWorker !== true;
     this.#log = deps.log;
-    this.#observeSync = deps.observeSync;
   }
 
-  open(): void {
+  /** Opens the reading connection (migrating the schema), then starts the writer thread. */
+  async open(): Promise<void> {
     const db = openOutboxDatabase(this.#dataDir, this.#durability);
     this.#db = db;
     const meta = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value;
     this.#epoch = meta('epoch');
     const maxSeq = (db.prepare('SELECT max(seq) AS m FROM readings').get() as { m: number | null }).m ?? 0;
-    this.#nextSeq = Math.max(maxSeq, Number(meta('seq_hwm'))) + 1;
+    this.#lastSeq = Math.max(maxSeq, Number(meta('seq_hwm')));
     this.#readingCount = (db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
     this.#deadLetterCount = (db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
     this.#stmts = {
-      insertReading: db.prepare(
-        `INSERT INTO readings (seq, ts, received_at, asset, sensor, value, unit, quality, source, client_id, packet_id, digest)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertDeadLetter: db.prepare(
-        `INSERT INTO dead_letters (received_at, source, topic, client_id, reason, detail, payload, payload_size)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      setHwm: db.prepare("UPDATE meta SET value = ? WHERE key = 'seq_hwm'"),
       findRedelivery: db.prepare(
         `SELECT 1 FROM readings
          WHERE client_id = ? AND packet_id = ? AND digest = ? AND received_at >= ? AND received_at < ? LIMIT 1`,
       ),
       recentDeadLetters: db.prepare('SELECT id, received_at, topic, client_id, reason, detail FROM dead_letters ORDER BY id DESC LIMIT ?'),
     };
-    const stmts = this.#stmts;
-    this.#writeTx = db.transaction((entries: readonly OutboxEntry[]): WriteResult => {
-      let seq = this.#nextSeq;
-      let readings = 0;
-      let deadLetters = 0;
-      for (const e of entries) {
-        if (e.readings !== null) {
-          e.firstSeq = seq;
-          for (const r of e.readings) {
-            stmts.insertReading.run(seq++, r.ts, r.receivedAt, r.asset, r.sensor, r.value, r.unit, r.quality,
-              e.source, e.clientId, e.packetId, e.digest);
-            readings++;
-          }
-        }
-        if (e.deadLetter !== null) {
-          const d = e.deadLetter;
-          stmts.insertDeadLetter.run(d.receivedAt, e.source, d.topic, e.clientId, d.reason, d.detail, d.payload, d.payloadSize);
-          deadLetters++;
-        }
-      }
-      if (readings > 0) stmts.setHwm.run(String(seq - 1));
-      for (const hook of this.#writeHooks) hook(entries);
-      // Only advance the in-memory counter once the statements succeeded; a throw rolls the transaction back.
-      this.#nextSeq = seq;
-      return { readings, deadLetters };
-    });
-    if (this.#durability === 'power-loss') {
-      const walSync = new WalSync({ dbPath: outboxPath(this.#dataDir), ...(this.#observeSync ? { observe: this.#observeSync } : {}) });
-      try {
-        walSync.open(this.#nextSeq - 1);
-      } catch (err) {
-        db.close();
-        throw new StorageError(`cannot sync the outbox WAL: ${(err as Error).message}`, err);
-      }
-      this.#walSync = walSync;
+    try {
+      this.#writer = await OutboxWriter.start({
+        file: outboxPath(this.#dataDir), synchronous: this.#durability === 'power-loss' ? 'full' : 'normal',
+        checkpoints: this.#checkpoints, checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+      }, this.#log);
+    } catch (err) {
+      db.close();
+      this.#db = undefined;
+      throw new StorageError(`outbox writer did not start: ${(err as Error).message}`, err);
     }
-    this.#log.info({ file: outboxPath(this.#dataDir), epoch: this.#epoch, nextSeq: this.#nextSeq,
+    this.#log.info({ file: outboxPath(this.#dataDir), epoch: this.#epoch, nextSeq: this.#lastSeq + 1,
       readings: this.#readingCount, durability: this.#durability }, 'outbox open');
-  }
-
-  /** Sibling stores that must commit with the readings (HTTP idempotency keys) add their rows here. */
-  addWriteHook(hook: WriteHook): void {
-    this.#writeHooks.push(hook);
   }
 
   get epoch(): string {
@@ -232,43 +193,45 @@ export class Outbox {
   }
 
   get isOpen(): boolean {
-    return this.#db?.open === true;
+    return this.#db?.open === true && this.#writer?.running === true;
   }
 
-  /** One transaction for all entries. Throws StorageError; on error nothing of the batch is stored. */
-  write(entries: readonly OutboxEntry[]): WriteResult {
-    const tx = this.#writeTx;
-    if (!tx) throw new StorageError('outbox is not open');
-    const seqBefore = this.#nextSeq;
-    try {
-      const result = tx(entries);
-      this.#readingCount += result.readings;
-      this.#deadLetterCount += result.deadLetters;
-      return result;
-    } catch (err) {
-      this.#nextSeq = seqBefore;
-      for (const e of entries) delete e.firstSeq;
-      throw new StorageError(`outbox write failed: ${(err as Error).message}`, err);
-    }
+  /** The writer thread, for the stores of this folder. */
+  get writer(): OutboxWriter {
+    if (!this.#writer?.running) throw new StorageError('outbox is not open');
+    return this.#writer;
   }
 
   /**
-   * `done` runs once everything committed so far is durable as `outbox.durability` promises: at once for
-   * process-crash (the OS has the writes), after the WAL's next fsync for power-loss.
+   * One transaction for all entries, on the writer thread; resolves once it committed (fsynced under power-loss
+   * durability), with each entry's `firstSeq` set. Rejects with StorageError; then nothing of the batch is stored.
    */
-  whenDurable(done: DurableCallback): void {
-    if (this.#walSync === undefined) done(this.isOpen ? null : new StorageError('outbox is not open'));
-    else this.#walSync.request(this.#nextSeq - 1, done);
+  async write(entries: readonly OutboxEntry[]): Promise<WriteResult> {
+    const result = await this.writer.write(packEntries(entries));
+    return this.#committed(entries, result);
   }
 
-  /** Readings up to this seq are as durable as `outbox.durability` promises; sync never sends past it. */
-  get durableUpTo(): number {
-    return this.#walSync?.durableUpTo ?? this.#nextSeq - 1;
+  /**
+   * The disk budget's downsampling: unsynced seq ranges replaced by aggregate entries, with the gap, in one
+   * transaction. Resolves with the rows replaced, or -1 when they changed meanwhile (nothing written).
+   */
+  async fold(ranges: readonly SeqRange[], expected: number, aggregates: readonly OutboxEntry[], gap: Omit<GapRow, 'count'>): Promise<number> {
+    const { deleted, batch } = await this.writer.budgetFold(ranges, expected, packEntries(aggregates), gap);
+    if (batch !== null) this.#committed(aggregates, batch);
+    return deleted;
   }
 
-  /** Whether a durability wait is outstanding. */
-  get syncing(): boolean {
-    return this.#walSync?.busy === true;
+  #committed(entries: readonly OutboxEntry[], result: BatchResult): WriteResult {
+    let seq = result.firstSeq;
+    for (const e of entries) {
+      if (e.readings === null) continue;
+      e.firstSeq = seq;
+      seq += e.readings.length;
+    }
+    this.#lastSeq = Math.max(this.#lastSeq, result.lastSeq);
+    this.#readingCount += result.readings;
+    this.#deadLetterCount += result.deadLetters;
+    return { readings: result.readings, deadLetters: result.deadLetters };
   }
 
   /** Readings deleted by retention or the disk budget. */
@@ -344,7 +307,7 @@ export class Outbox {
       epoch: this.#epoch,
       readings: this.#readingCount,
       deadLetters: this.#deadLetterCount,
-      lastSeq: this.#nextSeq - 1,
+      lastSeq: this.#lastSeq,
       bytes: this.fileBytes(),
     };
   }
@@ -363,22 +326,31 @@ export class Outbox {
     return total;
   }
 
-  /** A write probe for /health/db: commits a no-op update, so a read-only or failing disk shows. */
-  probeWritable(): void {
-    const db = this.#requireDb();
-    db.transaction(() => {
-      db.prepare("UPDATE meta SET value = value WHERE key = 'epoch'").run();
-    })();
+  /**
+   * A write probe for /health/db: the writer commits a no-op update, so a read-only or failing disk shows; a
+   * writer that does not answer within `timeoutMs` (stuck on the disk) counts as a failure too.
+   */
+  async probeWritable(timeoutMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StorageError(`the outbox writer did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.writer.probe(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  close(): void {
-    this.#walSync?.close();
-    this.#walSync = undefined;
+  /** Lets the writer finish every write asked of it (folding the WAL in), then closes both connections. */
+  async close(): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    await writer?.close();
     if (this.#db?.open) {
       this.#db.close();
-      this.#log.info({ lastSeq: this.#nextSeq - 1 }, 'outbox closed');
+      this.#log.info({ lastSeq: this.#lastSeq }, 'outbox closed');
     }
-    this.#writeTx = undefined;
     this.#stmts = undefined;
   }
 

@@ -1,15 +1,48 @@
 /**
  * Prunes synced readings (and their scores) older than the retention, in small transactions on a timer, so
- * pruning never holds the write lock long enough to stall ingestion's group commits.
+ * pruning never holds the write lock long enough to stall ingestion's group commits. The pass itself runs on the
+ * writer thread (`retentionWrites`), between group commits.
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { databaseOf, type Outbox } from './outbox.js';
+import type { Outbox } from './outbox.js';
 
 export interface RetentionConfig {
   syncedMaxAgeMs: number;
   pruneIntervalMs: number;
   pruneChunkRows: number;
+}
+
+/**
+ * The writer thread's half: deletes chunks from the oldest end until nothing is due or `budgetMs` is spent;
+ * returns rows deleted. Only the range below the oldest pending reading is considered (everything there is
+ * synced), and each chunk is a seq range, so a pass costs O(chunk) whatever the size of the table.
+ */
+export function retentionWrites(db: Database.Database): (cutoff: number, chunkRows: number, budgetMs: number) => number {
+  const oldest = db.prepare('SELECT seq, received_at FROM readings ORDER BY seq LIMIT 1');
+  const oldestPending = db.prepare('SELECT min(seq) AS seq FROM readings WHERE synced = 0');
+  const deleteReadings = db.prepare('DELETE FROM readings WHERE seq BETWEEN ? AND ? AND synced <> 0 AND received_at < ?');
+  const deleteScores = db.prepare('DELETE FROM scores WHERE seq BETWEEN ? AND ?');
+  const chunk = db.transaction((from: number, upTo: number, cutoff: number): number => {
+    const d = deleteReadings.run(from, upTo, cutoff).changes;
+    deleteScores.run(from, upTo);
+    return d;
+  });
+  return (cutoff, chunkRows, budgetMs) => {
+    const started = Date.now();
+    let total = 0;
+    for (;;) {
+      const first = oldest.get() as { seq: number; received_at: number } | undefined;
+      if (!first || first.received_at >= cutoff) break;
+      const pending = (oldestPending.get() as { seq: number | null }).seq;
+      const upTo = Math.min(pending === null ? Number.MAX_SAFE_INTEGER : pending - 1, first.seq + chunkRows - 1);
+      if (upTo < first.seq) break; // the oldest reading is still pending
+      const deleted = chunk(first.seq, upTo, cutoff);
+      total += deleted;
+      if (deleted === 0 || Date.now() - started >= budgetMs) break;
+    }
+    return total;
+  };
 }
 
 export class RetentionPruner {
@@ -18,7 +51,7 @@ export class RetentionPruner {
   readonly #log: Logger;
   readonly #clock: () => number;
   #timer: NodeJS.Timeout | undefined;
-  #stmts: Record<'oldest' | 'oldestPending' | 'deleteReadings' | 'deleteScores', Database.Statement<unknown[]>> | undefined;
+  #started = false;
   #pruned = 0;
 
   constructor(deps: { outbox: Outbox; config: RetentionConfig; log: Logger; clock: () => number }) {
@@ -33,54 +66,23 @@ export class RetentionPruner {
   }
 
   start(): void {
-    const db = databaseOf(this.#outbox);
-    this.#stmts = {
-      oldest: db.prepare('SELECT seq, received_at FROM readings ORDER BY seq LIMIT 1'),
-      oldestPending: db.prepare('SELECT min(seq) AS seq FROM readings WHERE synced = 0'),
-      deleteReadings: db.prepare('DELETE FROM readings WHERE seq BETWEEN ? AND ? AND synced <> 0 AND received_at < ?'),
-      deleteScores: db.prepare('DELETE FROM scores WHERE seq BETWEEN ? AND ?'),
-    };
+    this.#started = true;
     this.#schedule();
   }
 
   #schedule(): void {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      try {
-        this.pruneOnce(20);
-      } catch (err) {
-        this.#log.warn({ err }, 'retention pruning failed; will try again');
-      }
-      this.#schedule();
+      this.pruneOnce(20).catch((err: unknown) => this.#log.warn({ err }, 'retention pruning failed; will try again'))
+        .finally(() => { if (this.#started) this.#schedule(); });
     }, this.#config.pruneIntervalMs);
     this.#timer.unref();
   }
 
-  /**
-   * Deletes chunks from the oldest end until nothing is due or `budgetMs` is spent; returns rows deleted.
-   * Only the range below the oldest pending reading is considered (everything there is synced), and each chunk is
-   * a seq range, so a pass costs O(chunk) whatever the size of the table.
-   */
-  pruneOnce(budgetMs: number, cutoff = this.#clock() - this.#config.syncedMaxAgeMs): number {
-    const s = this.#stmts;
-    if (!s || !this.#outbox.isOpen) return 0;
-    const db = databaseOf(this.#outbox);
-    const started = Date.now();
-    let total = 0;
-    for (;;) {
-      const oldest = s.oldest.get() as { seq: number; received_at: number } | undefined;
-      if (!oldest || oldest.received_at >= cutoff) break;
-      const pending = (s.oldestPending.get() as { seq: number | null }).seq;
-      const upTo = Math.min(pending === null ? Number.MAX_SAFE_INTEGER : pending - 1, oldest.seq + this.#config.pruneChunkRows - 1);
-      if (upTo < oldest.seq) break; // the oldest reading is still pending
-      const deleted = db.transaction(() => {
-        const d = s.deleteReadings.run(oldest.seq, upTo, cutoff).changes;
-        s.deleteScores.run(oldest.seq, upTo);
-        return d;
-      })();
-      total += deleted;
-      if (deleted === 0 || Date.now() - started >= budgetMs) break;
-    }
+  /** One pass (see retentionWrites) on the writer thread; resolves with the rows deleted. */
+  async pruneOnce(budgetMs: number, cutoff = this.#clock() - this.#config.syncedMaxAgeMs): Promise<number> {
+    if (!this.#started || !this.#outbox.isOpen) return 0;
+    const total = await this.#outbox.writer.prune(cutoff, this.#config.pruneChunkRows, budgetMs);
     if (total > 0) {
       this.#pruned += total;
       this.#outbox.noteDeleted(total);
@@ -90,6 +92,7 @@ export class RetentionPruner {
   }
 
   stop(): void {
+    this.#started = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }

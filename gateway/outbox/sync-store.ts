@@ -1,7 +1,7 @@
 /**
  * The outbox as the sync engine sees it: pending readings by lane (priority, live, backlog), with their
- * model scores; pending alerts and gaps; marking what the cloud accepted or refused. Shares the outbox's
- * database; statements are prepared once in open().
+ * model scores; pending alerts and gaps, read on the outbox's reading connection; marking what the cloud
+ * accepted or refused, on the writer thread (`syncWrites`). Statements are prepared once.
  */
 import type Database from 'better-sqlite3';
 import type { Alert, Gap, Reading, Score } from '../../shared/protocol.js';
@@ -28,15 +28,50 @@ interface Prepared {
   laneBounded: Statement;
   priorityBounded: Statement;
   scoresBetween: Statement;
-  markRange: Statement;
-  markOne: Statement;
   countPending: Statement;
   oldestPending: Statement;
   pendingAlerts: Statement;
-  markAlert: Statement;
   pendingGaps: Statement;
-  markGap: Statement;
-  insertDeadLetter: Statement;
+}
+
+/** A cloud answer to record: accepted (and duplicate) readings, refused ones with the reason, alerts and gaps done. */
+export interface SyncOutcome {
+  accepted: readonly number[];
+  refused: ReadonlyArray<{ reading: Reading; reason: string; status: number }>;
+  alerts: ReadonlyArray<{ id: string; state: string }>;
+  gapIds: readonly number[];
+  at: number;
+}
+
+/**
+ * The writer thread's half: records a cloud answer in one transaction — accepted readings become synced, refused
+ * ones are marked refused and kept as dead letters with the cloud's reason; alerts and gaps of the batch are done.
+ * Returns how many readings left the pending set.
+ */
+export function syncWrites(db: Database.Database): (outcome: SyncOutcome) => number {
+  const markRange = db.prepare('UPDATE readings SET synced = ? WHERE seq BETWEEN ? AND ? AND synced = 0');
+  const markOne = db.prepare('UPDATE readings SET synced = ? WHERE seq = ? AND synced = 0');
+  const markAlert = db.prepare('UPDATE alerts SET synced = 1 WHERE id = ? AND state = ?');
+  const markGap = db.prepare('UPDATE gaps SET synced = 1 WHERE id = ?');
+  const insertDeadLetter = db.prepare(
+    `INSERT INTO dead_letters (received_at, source, topic, client_id, reason, detail, payload, payload_size)
+     VALUES (?, 'sync', ?, NULL, ?, ?, ?, ?)`,
+  );
+  return db.transaction((outcome: SyncOutcome): number => {
+    let changed = 0;
+    for (const range of toRanges(outcome.accepted)) changed += markRange.run(1, range.from, range.to).changes;
+    for (const r of outcome.refused) {
+      const n = markOne.run(2, r.reading.seq).changes;
+      changed += n;
+      if (n > 0) {
+        const payload = Buffer.from(JSON.stringify(r.reading));
+        insertDeadLetter.run(outcome.at, `reading/${r.reading.seq}`, `cloud-refused-${r.status}`, r.reason.slice(0, 500), payload, payload.length);
+      }
+    }
+    for (const a of outcome.alerts) markAlert.run(a.id, a.state);
+    for (const id of outcome.gapIds) markGap.run(id);
+    return changed;
+  });
 }
 
 /** Compress a sorted list of seqs into inclusive ranges (batches are mostly contiguous). */
@@ -52,7 +87,6 @@ export function toRanges(seqs: readonly number[]): SeqRange[] {
 
 export class SyncStore {
   readonly #outbox: Outbox;
-  #db: Database.Database | undefined;
   #s: Prepared | undefined;
   #pending = 0;
 
@@ -62,7 +96,6 @@ export class SyncStore {
 
   open(): void {
     const db = databaseOf(this.#outbox);
-    this.#db = db;
     const cols = 'seq, ts, received_at, asset, sensor, value, unit, quality';
     // Raw rows (arrays): measured on a 1M-row backlog, better-sqlite3 builds a row object property by property
     // at about twice the cost of the row itself (3.3 vs 1.6 µs per row), and the reading is built below anyway.
@@ -72,18 +105,10 @@ export class SyncStore {
       laneBounded: raw(`SELECT ${cols} FROM readings WHERE synced = 0 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
       priorityBounded: raw(`SELECT ${cols} FROM readings WHERE synced = 0 AND priority = 1 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
       scoresBetween: db.prepare('SELECT seq, model, version, output, value FROM scores WHERE seq BETWEEN ? AND ? ORDER BY seq'),
-      markRange: db.prepare('UPDATE readings SET synced = ? WHERE seq BETWEEN ? AND ? AND synced = 0'),
-      markOne: db.prepare('UPDATE readings SET synced = ? WHERE seq = ? AND synced = 0'),
       countPending: db.prepare('SELECT count(*) AS n FROM readings WHERE synced = 0'),
       oldestPending: db.prepare('SELECT seq, received_at FROM readings WHERE synced = 0 ORDER BY seq LIMIT 1'),
       pendingAlerts: db.prepare('SELECT id, asset, model, version, output, severity, state, value, threshold, ts FROM alerts WHERE synced = 0 ORDER BY ts LIMIT ?'),
-      markAlert: db.prepare('UPDATE alerts SET synced = 1 WHERE id = ? AND state = ?'),
       pendingGaps: db.prepare('SELECT id, from_ts, to_ts, count, reason FROM gaps WHERE synced = 0 ORDER BY id LIMIT ?'),
-      markGap: db.prepare('UPDATE gaps SET synced = 1 WHERE id = ?'),
-      insertDeadLetter: db.prepare(
-        `INSERT INTO dead_letters (received_at, source, topic, client_id, reason, detail, payload, payload_size)
-         VALUES (?, 'sync', ?, NULL, ?, ?, ?, ?)`,
-      ),
     };
     this.#pending = (this.#s.countPending.get() as { n: number }).n;
   }
@@ -164,32 +189,10 @@ export class SyncStore {
     return rows.map((r) => ({ id: r.id, fromTs: r.from_ts, toTs: r.to_ts, count: r.count, reason: r.reason }));
   }
 
-  /**
-   * Record a cloud answer in one transaction: accepted (and duplicate) readings become synced, refused ones
-   * are marked refused and kept as dead letters with the cloud's reason; alerts and gaps of the batch are done.
-   */
-  recordOutcome(outcome: {
-    accepted: readonly number[];
-    refused: ReadonlyArray<{ reading: Reading; reason: string; status: number }>;
-    alerts: ReadonlyArray<{ id: string; state: string }>;
-    gapIds: readonly number[];
-    at: number;
-  }): number {
-    const s = this.#p();
-    let changed = 0;
-    this.#db!.transaction(() => {
-      for (const range of toRanges(outcome.accepted)) changed += s.markRange.run(1, range.from, range.to).changes;
-      for (const r of outcome.refused) {
-        const n = s.markOne.run(2, r.reading.seq).changes;
-        changed += n;
-        if (n > 0) {
-          const payload = Buffer.from(JSON.stringify(r.reading));
-          s.insertDeadLetter.run(outcome.at, `reading/${r.reading.seq}`, `cloud-refused-${r.status}`, r.reason.slice(0, 500), payload, payload.length);
-        }
-      }
-      for (const a of outcome.alerts) s.markAlert.run(a.id, a.state);
-      for (const id of outcome.gapIds) s.markGap.run(id);
-    })();
+  /** Records a cloud answer (see syncWrites) on the writer thread; resolves with how many readings left pending. */
+  async recordOutcome(outcome: SyncOutcome): Promise<number> {
+    this.#p();
+    const changed = await this.#outbox.writer.syncOutcome(outcome);
     this.#pending = Math.max(0, this.#pending - changed);
     return changed;
   }

@@ -74,7 +74,6 @@ export class ScoringStage {
   }
 
   start(): void {
-    this.#store.open();
     this.#started = true;
     this.#scoredUpTo = this.#lastSeq();
   }
@@ -154,7 +153,7 @@ export class ScoringStage {
     try {
       const { scores, alerts } = await this.#engine.score(batch, start, end);
       if (this.#stopped || !this.#store.isOpen) return;
-      this.#store.write(scores, alerts, from, last);
+      await this.#store.write(scores, alerts, from, last);
       for (const a of alerts) this.#announce(a);
     } catch (err) {
       this.errors++;

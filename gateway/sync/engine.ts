@@ -338,18 +338,20 @@ export class SyncEngine {
       } catch (err) {
         outcome = classifyError(err);
       }
-      this.#inFlight.delete(batch);
-      if (batch.lane === 'backlog') this.#backlogInFlight--;
-      this.#metrics.syncInFlight.set(this.#inFlight.size);
-      if (!this.#running) return;
+      // The batch counts as in flight until its outcome is recorded on the outbox's writer thread, so nothing
+      // reports the lanes drained while its rows are still marked pending.
       try {
-        this.#handle(batch, outcome, body);
+        if (this.#running) await this.#handle(batch, outcome, body);
       } catch (err) {
         // A storage error while recording: keep the batch, its rows are still pending.
         this.#log.error({ err, batchId: batch.id }, 'recording a sync outcome failed; will resend');
         this.#requeue(batch);
         this.#fail('record-failed', undefined);
       }
+      this.#inFlight.delete(batch);
+      if (batch.lane === 'backlog') this.#backlogInFlight--;
+      this.#metrics.syncInFlight.set(this.#inFlight.size);
+      if (!this.#running) return;
       this.#safePump();
     })();
   }
@@ -361,7 +363,7 @@ export class SyncEngine {
     });
   }
 
-  #handle(batch: Batch, outcome: BatchOutcome, body: any): void {
+  async #handle(batch: Batch, outcome: BatchOutcome, body: any): Promise<void> {
     const now = this.#clock();
     this.#metrics.syncBatches.inc({ result: outcome.kind });
     switch (outcome.kind) {
@@ -377,7 +379,7 @@ export class SyncEngine {
           if (reason === undefined) accepted.push(r.seq);
           else refused.push({ reading: stripEstimate(r), reason, status: 200 });
         }
-        this.#store.recordOutcome({ accepted, refused, alerts: batch.alerts, gapIds: batch.gaps.map((g) => g.id), at: now });
+        await this.#store.recordOutcome({ accepted, refused, alerts: batch.alerts, gapIds: batch.gaps.map((g) => g.id), at: now });
         this.#release(batch);
         const duplicates = typeof body?.duplicates === 'number' ? body.duplicates : 0;
         this.#metrics.syncReadings.inc(accepted.length);
@@ -406,13 +408,13 @@ export class SyncEngine {
         this.#requeue(batch);
         return;
       case 'split':
-        this.#split(batch, outcome);
+        await this.#split(batch, outcome);
         return;
     }
   }
 
   /** A batch the cloud cannot take as is: refuse the readings it names, or halve until the culprits are alone. */
-  #split(batch: Batch, outcome: Extract<BatchOutcome, { kind: 'split' }>): void {
+  async #split(batch: Batch, outcome: Extract<BatchOutcome, { kind: 'split' }>): Promise<void> {
     const now = this.#clock();
     const named = new Set<number>();
     const refused: Array<{ reading: Reading; reason: string; status: number }> = [];
@@ -428,13 +430,13 @@ export class SyncEngine {
       if (batch.readings.length === 0 && (batch.alerts.length > 0 || batch.gaps.length > 0)) {
         this.#log.error({ batchId: batch.id, status: outcome.status, code: outcome.code }, 'cloud refused alerts/gaps; dropping them from sync');
       }
-      this.#store.recordOutcome({ accepted: [], refused, alerts: batch.alerts, gapIds: batch.gaps.map((g) => g.id), at: now });
+      await this.#store.recordOutcome({ accepted: [], refused, alerts: batch.alerts, gapIds: batch.gaps.map((g) => g.id), at: now });
       this.#metrics.syncRefused.inc(refused.length);
       this.#release(batch);
       return;
     }
     if (refused.length > 0) {
-      this.#store.recordOutcome({ accepted: [], refused, alerts: [], gapIds: [], at: now });
+      await this.#store.recordOutcome({ accepted: [], refused, alerts: [], gapIds: [], at: now });
       this.#metrics.syncRefused.inc(refused.length);
       for (const seq of named) this.#claimed.delete(seq);
       this.#log.warn({ batchId: batch.id, refused: refused.length, status: outcome.status, code: outcome.code }, 'cloud refused readings; kept as dead letters');

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   // 1. A backlog of TOTAL readings, written straight into the gateway's outbox (as an outage would leave it).
   const fillStart = Date.now();
   const outbox = new Outbox({ dataDir: gatewayDir, durability: 'process-crash', log: pino({ level: 'silent' }) });
-  outbox.open();
+  await outbox.open();
   const base = Date.now() - 86_400_000;
   for (let written = 0; written < TOTAL;) {
     const entries: OutboxEntry[] = [];
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       }
       entries.push({ source: 'mqtt', clientId: 'bench', packetId: null, digest: null, readings, deadLetter: null });
     }
-    outbox.write(entries);
+    await outbox.write(entries);
     if (written % 100_000 === 0) progress(`filling backlog ${written}/${TOTAL}`);
   }
   outbox.close();

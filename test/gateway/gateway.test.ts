@@ -227,7 +227,7 @@ t.test('health endpoints answer JSON and turn 503 when a part fails', async (t) 
   const { body: detailed } = await getJson(gw.httpPort, '/health/detailed');
   t.match(detailed, { gatewayId: 'test-gw', versions: { node: process.versions.node }, components: { db: { healthy: true }, broker: { healthy: true } } });
   t.match(detailed.versions.aedes, /^1\./);
-  gw.outbox.close();
+  await gw.outbox.close();
   const db = await getJson(gw.httpPort, '/health/db');
   t.equal(db.status, 503);
   t.equal(db.body.status, 'unhealthy');

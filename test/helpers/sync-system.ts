@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { RedeliveringStore } from '../../gateway/simulate/redelivering-store.js';
 import type { Test } from 'tap';
 import { request } from 'undici';
 import { cloudReadings, createKey, spawnCloud, type CloudChild } from './cloud.js';
@@ -84,8 +85,12 @@ export class Publishers {
   #next = 0;
 
   constructor(port: number, count = 2, inflight = 20) {
-    this.#clients = Array.from({ length: count }, (_, k) =>
-      mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: `e2e-pub-${k}`, reconnectPeriod: 100, connectTimeout: 2000 }));
+    // Redeliveries after a gateway kill carry DUP=1, as the gateway's deduplication requires (mqtt.js alone sends DUP=0).
+    this.#clients = Array.from({ length: count }, (_, k) => {
+      const store = new RedeliveringStore();
+      return store.track(mqtt.connect(`mqtt://127.0.0.1:${port}`,
+        { clientId: `e2e-pub-${k}`, reconnectPeriod: 100, connectTimeout: 2000, outgoingStore: store }));
+    });
     for (const c of this.#clients) c.on('error', () => {});
     this.#loops = this.#clients.map(async (client) => {
       const pending = new Set<Promise<void>>();

@@ -47,7 +47,7 @@ t.test(`a frozen subscriber does not stop ${MESSAGES} publishes from others`, as
     deadline.unref();
   });
   t.equal(received, MESSAGES, 'the healthy subscriber got every message');
-  gw.pipeline.flush();
+  await gw.pipeline.flush();
   t.equal(gw.outbox.stats().readings, MESSAGES, 'every acknowledged message is stored');
   for (let waited = 0; frozenClosedAt === 0 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   frozen.socket.destroy();

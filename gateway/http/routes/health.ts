@@ -11,13 +11,13 @@ export interface PartHealth {
   [key: string]: unknown;
 }
 
-export function dbHealth(deps: GatewayHttpDeps): PartHealth {
+export async function dbHealth(deps: GatewayHttpDeps): Promise<PartHealth> {
   const { outbox, pipeline } = deps;
   if (!outbox.isOpen) return { healthy: false, open: false, reason: 'outbox is not open' };
   let writable = true;
   let probeError: string | undefined;
   try {
-    outbox.probeWritable();
+    await outbox.probeWritable();
   } catch (err) {
     writable = false;
     probeError = (err as Error).message;
@@ -55,7 +55,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: GatewayHttpDeps
     uptimeSeconds: Math.round((deps.clock() - deps.info.startedAt) / 1000),
   }));
   app.get('/health/db', async (_req, reply) => {
-    const h = dbHealth(deps);
+    const h = await dbHealth(deps);
     return reply.code(h.healthy ? 200 : 503).send({ status: h.healthy ? 'ok' : 'unhealthy', ...h });
   });
   app.get('/health/broker', async (_req, reply) => {
@@ -63,7 +63,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: GatewayHttpDeps
     return reply.code(h.healthy ? 200 : 503).send({ status: h.healthy ? 'ok' : 'unhealthy', ...h });
   });
   app.get('/health/detailed', async (_req, reply) => {
-    const parts: Record<string, PartHealth> = { db: dbHealth(deps), broker: brokerHealth(deps) };
+    const parts: Record<string, PartHealth> = { db: await dbHealth(deps), broker: brokerHealth(deps) };
     for (const [name, probe] of Object.entries(deps.extraHealth ?? {})) {
       try {
         parts[name] = probe();

@@ -20,7 +20,6 @@ export const INGEST_PATH = '/api/v1/data/ingest';
 interface ItemResult { status: 'event_published'; event_id: string; correlation_id: string; sensor_id: string }
 
 /** The pipeline refuses new rows beyond this backlog (a stalled disk): 429 instead of unbounded memory. */
-const MAX_QUEUED_ROWS = 200_000;
 
 export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext): void {
   const { stats, deviceMetrics } = ctx;
@@ -79,9 +78,10 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
         return answered(sendError(reply, 403, 'SMARTMAINT_FORBIDDEN', `device ${device.id} may not write ${[...denied].slice(0, 20).join(', ')}`,
           { denied: [...denied].slice(0, 100) }), 403);
       }
-      if (ctx.pipeline.queuedRows > MAX_QUEUED_ROWS) {
+      // Backpressure: too much waits for the outbox writer (outbox.maxQueuedReadings / maxQueuedBytes).
+      if (ctx.pipeline.paused) {
         reply.header('retry-after', '1');
-        return answered(sendError(reply, 429, 'SMARTMAINT_BUSY', 'the gateway is behind on storing readings; retry shortly'), 429);
+        return answered(sendError(reply, 503, 'SMARTMAINT_BUSY', 'the gateway is behind on storing readings; retry shortly'), 503);
       }
 
       const keyHeader = request.headers['idempotency-key'];

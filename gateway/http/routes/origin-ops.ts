@@ -18,10 +18,10 @@ const recentQuery = z.strictObject({
 });
 const sensorParams = z.strictObject({ id: z.string().min(1).max(128) });
 
-function outboxPart(ctx: OriginApiContext): { healthy: boolean; open: boolean; writable: boolean; error?: string } {
+async function outboxPart(ctx: OriginApiContext): Promise<{ healthy: boolean; open: boolean; writable: boolean; error?: string }> {
   if (!ctx.outbox.isOpen) return { healthy: false, open: false, writable: false, error: 'outbox is not open' };
   try {
-    ctx.outbox.probeWritable();
+    await ctx.outbox.probeWritable();
     const last = ctx.pipeline.health;
     const failing = last.lastError !== null && (last.lastCommitAt === null || last.lastError.at > last.lastCommitAt);
     return failing ? { healthy: false, open: true, writable: true, error: last.lastError!.message } : { healthy: true, open: true, writable: true };
@@ -63,7 +63,7 @@ export async function histogramPercentiles(h: Histogram, qs: readonly number[]):
 
 export function registerOriginOps(app: FastifyInstance, ctx: OriginApiContext): void {
   app.get('/api/v1/status', async (_req, reply) => {
-    const outbox = outboxPart(ctx);
+    const outbox = await outboxPart(ctx);
     const models = ctx.models();
     const listing = models?.list() ?? [];
     const stats = ctx.outbox.isOpen ? ctx.outbox.stats() : null;
@@ -134,7 +134,7 @@ export function registerOriginOps(app: FastifyInstance, ctx: OriginApiContext): 
   });
 
   app.get('/health/redis', async (_req, reply) => {
-    const store = outboxPart(ctx);
+    const store = await outboxPart(ctx);
     let keys: number | null = null;
     if (store.healthy) {
       try {

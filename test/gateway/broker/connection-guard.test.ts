@@ -95,7 +95,7 @@ t.test('PUBLISH / SUBSCRIBE with U+0000 in the topic close the connection; nothi
   await sub.closed;
   t.notOk(sub.packets.some((p) => p.cmd === 'suback'), 'no SUBACK');
 
-  gw.pipeline.flush();
+  await gw.pipeline.flush();
   t.equal(gw.outbox.stats().readings, 0);
 });
 

@@ -54,7 +54,7 @@ t.test('status, system and performance metrics, recent readings, /health/redis',
   const redis = await get('/health/redis');
   t.equal(redis.status, 200);
   t.match(redis.body, { status: 'ok', event_bus: { healthy: true }, idempotency_store: { healthy: true, keys: 5, window_seconds: 600 } });
-  gw.outbox.close();
+  await gw.outbox.close();
   const down = await get('/health/redis');
   t.equal(down.status, 503);
   t.equal(down.body.idempotency_store.healthy, false);

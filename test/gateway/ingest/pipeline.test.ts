@@ -8,10 +8,10 @@ import { removeDir, tempDir } from '../../helpers/gateway.js';
 t.test('commit listeners get every commit until they unsubscribe', async (t) => {
   const dir = tempDir();
   const outbox = new Outbox({ dataDir: dir, durability: 'process-crash', log: pino({ level: 'silent' }) });
-  outbox.open();
+  await outbox.open();
   const pipeline = new IngestPipeline({ outbox, metrics: new GatewayMetrics(), log: pino({ level: 'silent' }),
-    config: { maxBatchReadings: 100, flushIntervalMs: 5 }, clock: Date.now });
-  t.teardown(() => { pipeline.stop(); outbox.close(); removeDir(dir); });
+    config: { maxBatchReadings: 100, flushIntervalMs: 5, maxQueuedReadings: 100_000, maxQueuedBytes: 32 << 20 }, clock: Date.now });
+  t.teardown(async () => { await pipeline.stop(); await outbox.close(); removeDir(dir); });
   const entry = (): OutboxEntry => ({ source: 'mqtt', clientId: 'c', packetId: null, digest: null, deadLetter: null,
     readings: [{ ts: Date.now(), receivedAt: Date.now(), asset: 'a', sensor: 's', value: 1, unit: null, quality: null }] });
   const seen: number[] = [];
@@ -19,12 +19,12 @@ t.test('commit listeners get every commit until they unsubscribe', async (t) => 
   const unsubscribe = pipeline.onCommit((entries) => seen.push(entries.length));
   pipeline.onCommit((entries) => other.push(entries.length));
   pipeline.submit(entry());
-  pipeline.flush();
+  await pipeline.flush();
   t.same(seen, [1], 'told of the commit');
   unsubscribe();
   unsubscribe(); // twice is harmless
   pipeline.submit(entry());
-  pipeline.flush();
+  await pipeline.flush();
   t.same(seen, [1], 'not told after unsubscribing');
   t.same(other, [1, 1], 'the other listener still is');
 });

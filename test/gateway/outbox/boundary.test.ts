@@ -1,7 +1,7 @@
 /**
  * The outbox owns its database: no gateway module outside gateway/outbox/ prepares a statement, holds SQL, opens
- * SQLite or reaches the outbox's connection (`databaseOf`). Everything else goes through the outbox's methods,
- * so the write side can move (to a writer thread) without touching its users. gateway/devices/ keeps a database
+ * SQLite, reaches the outbox's connection (`databaseOf`) or its writer thread. Everything else goes through the
+ * outbox's methods and its stores. gateway/devices/ keeps a database
  * of its own (devices.db) and is outside this rule.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -23,6 +23,7 @@ const OWNERS = ['gateway/outbox/', 'gateway/devices/'];
 const RULES: Array<[string, RegExp]> = [
   ['imports better-sqlite3', /from ['"]better-sqlite3['"]/],
   ['reaches the outbox connection', /\bdatabaseOf\b/],
+  ['reaches the writer thread', /\boutbox\.writer\b|\bOutboxWriter\b/],
   ['prepares a statement', /\.prepare\s*[(<]/],
   ['runs a pragma', /\.pragma\(/],
   ['holds SQL', /\b(SELECT\s+[\w*(]|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b)/],
@@ -49,5 +50,6 @@ t.test('the rule catches what it is meant to', async (t) => {
   t.ok(caught("'INSERT OR REPLACE INTO scores (seq) VALUES (?)'"));
   t.ok(caught("import Database from 'better-sqlite3';"));
   t.ok(caught('databaseOf(outbox)'));
+  t.ok(caught('this.#outbox.writer.prune(0, 1, 1)'));
   t.notOk(caught('// select the oldest reading and update the page'), 'prose is not SQL');
 });

@@ -21,7 +21,7 @@ async function fill(gw: Gateway, messages: number, asset = 'fill'): Promise<void
     client.publish(`telemetry/${asset}`, JSON.stringify({ ts: base + i * 1000, values }), { qos: 0 });
   }
   await client.publishAsync('other/barrier', 'x', { qos: 1 });
-  gw.pipeline.flush();
+  await gw.pipeline.flush();
   await endClient(client);
 }
 
@@ -41,7 +41,7 @@ t.test('drop-oldest: the oldest unsynced readings go, a gap accounts for them', 
   t.teardown(async () => { await gw.stop(); removeDir(dir); });
   await fill(gw, 3000);
   t.ok(gw.budget.usedBytes() >= 2 * MiB, 'over budget before the check');
-  for (let i = 0; i < 50 && gw.budget.usedBytes() >= 2 * MiB; i++) gw.budget.check();
+  for (let i = 0; i < 50 && gw.budget.usedBytes() >= 2 * MiB; i++) await gw.budget.check();
   t.ok(gw.budget.usedBytes() < 2 * MiB, `under budget after (${gw.budget.usedBytes()} bytes)`);
   const c = counts(dir);
   t.ok(c.gaps['dropped-oldest']! > 0, 'a gap was recorded');
@@ -60,7 +60,7 @@ t.test('downsample: old normal readings fold into aggregates, anomalous ones sta
   databaseOf(gw.outbox).prepare("UPDATE readings SET priority = 1 WHERE sensor = 's0' AND seq < 5000").run();
   const anomalous = (databaseOf(gw.outbox).prepare('SELECT count(*) AS n FROM readings WHERE priority = 1').get() as { n: number }).n;
   // Each pass is bounded in time (it must not stall ingestion); the timer would run several.
-  for (let i = 0; i < 50 && gw.budget.usedBytes() >= 2 * MiB; i++) gw.budget.check();
+  for (let i = 0; i < 50 && gw.budget.usedBytes() >= 2 * MiB; i++) await gw.budget.check();
   t.ok(gw.budget.usedBytes() < 2 * MiB, 'under budget after');
   const c = counts(dir);
   t.ok(c.gaps.downsampled! > 0, 'a gap records what was folded');
@@ -81,7 +81,7 @@ t.test('reject-new: QoS 1 is not acknowledged, QoS 0 is dropped and counted', as
   const gw = await startGateway(dir, { outbox: { maxBytes: 2 * MiB, whenFull: 'reject-new', budgetCheckIntervalMs: 60_000 } });
   t.teardown(async () => { await gw.stop(); removeDir(dir); });
   await fill(gw, 3000);
-  gw.budget.check();
+  await gw.budget.check();
   t.ok(gw.pipeline.refusing, 'refusing new readings');
   const client = await connect(gw.mqttPort, { reconnectPeriod: 0 });
   client.on('error', () => {});
@@ -92,7 +92,7 @@ t.test('reject-new: QoS 1 is not acknowledged, QoS 0 is dropped and counted', as
   ]);
   t.notOk(acked, 'QoS 1 publish not acknowledged');
   client.end(true);
-  gw.budget.check();
+  await gw.budget.check();
   const c = counts(dir);
   t.equal(c.gaps['rejected-full'], 100, 'refused QoS 0 readings are accounted for in a gap');
   t.equal(c.raw, 30_000, 'what was stored stays');

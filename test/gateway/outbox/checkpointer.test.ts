@@ -13,11 +13,11 @@ t.test('checkpoints run in the worker and everything committed is in the databas
   const client = await connect(gw.mqttPort);
   for (let i = 0; i < 3000; i++) client.publish('telemetry/ckpt/s', String(i), { qos: 0 });
   await client.publishAsync('other/barrier', 'x', { qos: 1 });
-  gw.pipeline.flush();
+  await gw.pipeline.flush();
   const deadline = Date.now() + 5000;
   while (gw.checkpointer.last === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   t.ok(gw.checkpointer.last, 'the worker reported a checkpoint');
-  t.equal(databaseOf(gw.outbox).pragma('wal_autocheckpoint', { simple: true }), 0, 'in-commit checkpoints are off meanwhile');
+  t.equal(await gw.outbox.writer.autocheckpoint(), 0, 'in-commit checkpoints are off meanwhile');
   await endClient(client);
   await gw.stop();
   const wal = join(dir, 'outbox.db-wal');

@@ -11,7 +11,7 @@ import { removeDir, tempDir } from '../../helpers/gateway.js';
 t.test('lanes give the stored readings, historical only on the backlog, optional fields only when set', async (t) => {
   const dir = tempDir();
   const outbox = new Outbox({ dataDir: dir, durability: 'process-crash', log: pino({ level: 'silent' }) });
-  outbox.open();
+  await outbox.open();
   t.teardown(() => {
     outbox.close();
     removeDir(dir);
@@ -21,7 +21,7 @@ t.test('lanes give the stored readings, historical only on the backlog, optional
     { ts: 1_764_000_000_001, receivedAt: 1_764_000_000_006, asset: 'pump-1', sensor: 'vib', value: -0.25, unit: null, quality: 192 },
     { ts: 1_764_000_000_002, receivedAt: 1_764_000_000_007, asset: 'pump-2', sensor: 'temp', value: 0, unit: null, quality: null },
   ];
-  outbox.write([{ source: 'mqtt', clientId: 'c', packetId: null, digest: null, readings, deadLetter: null }]);
+  await outbox.write([{ source: 'mqtt', clientId: 'c', packetId: null, digest: null, readings, deadLetter: null }]);
   const store = new SyncStore({ outbox });
   store.open();
   databaseOf(outbox).prepare("INSERT INTO scores (seq, model, version, output, value) VALUES (2, 'anomaly', '1.0.0', 'anomaly_score', 0.5)").run();
@@ -42,7 +42,7 @@ t.test('lanes give the stored readings, historical only on the backlog, optional
   t.same(backlog.map((r) => [r.seq, r.historical]), [[1, true], [2, true]], 'the backlog lane stops at its bound and marks historical');
   t.same(store.readLane('live', 1, Number.MAX_SAFE_INTEGER, 1, 1_000_000).map((r) => r.seq), [2], 'after a seq, at most maxReadings');
 
-  t.equal(store.recordOutcome({ accepted: [1, 2], refused: [], alerts: [], gapIds: [], at: 0 }), 2);
+  t.equal(await store.recordOutcome({ accepted: [1, 2], refused: [], alerts: [], gapIds: [], at: 0 }), 2);
   t.same(store.readLane('live', 0, Number.MAX_SAFE_INTEGER, 10, 1_000_000).map((r) => r.seq), [3], 'accepted readings leave the lane');
   t.equal(store.pending, 1);
 });

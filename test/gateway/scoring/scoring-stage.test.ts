@@ -14,10 +14,10 @@ import { removeDir, tempDir } from '../../helpers/gateway.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }, raise = false) {
+async function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }, raise = false) {
   const dir = tempDir();
   const outbox = new Outbox({ dataDir: dir, durability: 'process-crash', log: pino({ level: 'silent' }) });
-  outbox.open();
+  await outbox.open();
   const batches: ScoringInput[][] = [];
   const engine = {
     wants: (sensor: string) => sensor !== 's1',
@@ -35,26 +35,26 @@ function setup(t: Test, opts: { batchDelayMs: number; maxBatch?: number }, raise
     engine, store: new ScoreStore({ outbox }), lastSeq: () => outbox.stats().lastSeq, publish: () => undefined, onScored: () => { scoredCalls++; }, log: pino({ level: 'silent' }), maxBatch: 5000, ...opts,
   });
   stage.start();
-  const commit = (n: number): OutboxEntry[] => {
+  const commit = async (n: number): Promise<OutboxEntry[]> => {
     const now = Date.now();
     const entries: OutboxEntry[] = [{
       source: 'mqtt', clientId: 'c', packetId: null, digest: null, deadLetter: null,
       readings: Array.from({ length: n }, (_, i) => ({ ts: now, receivedAt: now, asset: 'a', sensor: `s${i}`, value: i, unit: null, quality: null })),
     }];
-    outbox.write(entries);
+    await outbox.write(entries);
     stage.onCommitted(entries);
     return entries;
   };
   const stored = () => (databaseOf(outbox).prepare('SELECT count(*) AS n FROM scores').get() as { n: number }).n;
-  t.teardown(async () => { await stage.stop(); outbox.close(); removeDir(dir); });
+  t.teardown(async () => { await stage.stop(); await outbox.close(); removeDir(dir); });
   return { stage, outbox, batches, commit, stored, scored: () => scoredCalls };
 }
 
 t.test('commits within batchDelayMs are scored as one micro-batch', async (t) => {
-  const { stage, outbox, batches, commit, stored } = setup(t, { batchDelayMs: 60 });
-  commit(3);
-  commit(2);
-  commit(4);
+  const { stage, outbox, batches, commit, stored } = await setup(t, { batchDelayMs: 60 });
+  await commit(3);
+  await commit(2);
+  await commit(4);
   t.equal(batches.length, 0, 'nothing scored before the delay');
   t.ok(stage.scoredUpTo < outbox.stats().lastSeq, 'sync is held back while readings wait for their scores');
   await sleep(150);
@@ -66,16 +66,16 @@ t.test('commits within batchDelayMs are scored as one micro-batch', async (t) =>
 });
 
 t.test('a queue reaching maxBatch is scored without waiting', async (t) => {
-  const { batches, commit } = setup(t, { batchDelayMs: 10_000, maxBatch: 5 });
-  commit(7);
+  const { batches, commit } = await setup(t, { batchDelayMs: 10_000, maxBatch: 5 });
+  await commit(7);
   await sleep(30);
   t.equal(batches.length, 2, 'scored at once, in micro-batches of at most maxBatch');
   t.same(batches.map((b) => b.length), [5, 1]);
 });
 
 t.test('stop() scores what is still waiting', async (t) => {
-  const { stage, batches, commit, stored, scored } = setup(t, { batchDelayMs: 10_000 });
-  commit(4);
+  const { stage, batches, commit, stored, scored } = await setup(t, { batchDelayMs: 10_000 });
+  await commit(4);
   t.equal(batches.length, 0);
   await stage.stop();
   t.equal(batches.length, 1, 'the waiting readings were scored');
@@ -84,17 +84,17 @@ t.test('stop() scores what is still waiting', async (t) => {
 });
 
 t.test('with batchDelayMs 0 each commit is scored as it comes', async (t) => {
-  const { batches, commit } = setup(t, { batchDelayMs: 0 });
-  commit(1);
+  const { batches, commit } = await setup(t, { batchDelayMs: 0 });
+  await commit(1);
   await sleep(20);
-  commit(4);
+  await commit(4);
   await sleep(20);
   t.same(batches.map((b) => b.length), [1, 3]);
 });
 
 t.test('an alert puts every reading of its event ahead, sensors no model reads included', async (t) => {
-  const { stage, outbox, commit } = setup(t, { batchDelayMs: 0 }, true);
-  commit(4);
+  const { stage, outbox, commit } = await setup(t, { batchDelayMs: 0 }, true);
+  await commit(4);
   await sleep(30);
   const rows = databaseOf(outbox).prepare('SELECT sensor, priority FROM readings ORDER BY seq').all() as Array<{ sensor: string; priority: number }>;
   t.same(rows, [{ sensor: 's0', priority: 1 }, { sensor: 's1', priority: 1 }, { sensor: 's2', priority: 1 }, { sensor: 's3', priority: 1 }]);
@@ -102,11 +102,11 @@ t.test('an alert puts every reading of its event ahead, sensors no model reads i
 });
 
 t.test('a commit of readings no model reads does not hold sync back', async (t) => {
-  const { stage, outbox } = setup(t, { batchDelayMs: 10_000 });
+  const { stage, outbox } = await setup(t, { batchDelayMs: 10_000 });
   const now = Date.now();
   const entries: OutboxEntry[] = [{ source: 'mqtt', clientId: 'c', packetId: null, digest: null, deadLetter: null,
     readings: [{ ts: now, receivedAt: now, asset: 'a', sensor: 's1', value: 1, unit: null, quality: null }] }];
-  outbox.write(entries);
+  await outbox.write(entries);
   stage.onCommitted(entries);
   t.equal(stage.scoredUpTo, Number.MAX_SAFE_INTEGER, 'nothing waits to be scored');
 });

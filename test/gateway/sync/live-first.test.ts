@@ -46,7 +46,7 @@ t.test('after an outage, live readings go ahead of the backlog', async (t) => {
   const client = await connect(gw.mqttPort);
   for (let i = 0; i < 5000; i++) client.publish('telemetry/outage/s', String(i), { qos: 0 });
   await client.publishAsync('other/barrier', 'x', { qos: 1 });
-  gw.pipeline.flush();
+  await gw.pipeline.flush();
   t.equal(gw.sync.state, 'retrying', 'the cloud is down');
   up = true;
   const deadline = Date.now() + 10_000;

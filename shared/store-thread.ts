@@ -1,5 +1,6 @@
 /**
- * A worker thread of the SQLite store (the writer, the reader), seen from the main thread: start it, wait
+ * A worker thread that owns a SQLite connection (the cloud store's writer and reader, the gateway outbox's
+ * writer), seen from the main thread: start it, wait
  * until its connection is open, send it requests and get promises of their answers. Protocol:
  * { id, op, args } in; { id, result } or { id, error } out; { id: 0, ready: true } once at start-up;
  * { id: -1, error } for a failure nobody waits for (reported). A thread that exits fails every request it
@@ -59,10 +60,13 @@ export class StoreThread {
     );
   }
 
-  /** Starts `<module>.ts` (under tsx: tests, benchmarks from source) or `<module>.js` beside this file. */
-  static async start(name: string, module: string, workerData: unknown, report: ThreadProblemReport): Promise<StoreThread> {
-    const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(`./${module}${fromSource ? '.ts' : '.js'}`, import.meta.url);
+  /**
+   * Starts `<module>.ts` (under tsx: tests, benchmarks from source) or `<module>.js` beside `besideUrl` (the
+   * caller's import.meta.url).
+   */
+  static async start(name: string, besideUrl: string, module: string, workerData: unknown, report: ThreadProblemReport): Promise<StoreThread> {
+    const fromSource = besideUrl.endsWith('.ts');
+    const entry = new URL(`./${module}${fromSource ? '.ts' : '.js'}`, besideUrl);
     const worker = fromSource
       ? new Worker(
           `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,

@@ -1,0 +1,124 @@
+/**
+ * A group commit's entries in the form they cross to the writer thread: every reading's numbers in one
+ * Float64Array and its text as indexes (an Int32Array) into the batch's distinct strings, both transferred, not
+ * copied; per-entry fields in columns too. Structured-cloning reading objects would rebuild each one property
+ * by property on the other side, and a batch names the same few assets, sensors and clients many times.
+ * Dead letters and HTTP event records are rare and cross as they are.
+ */
+import type { HttpEventRecord } from './http-events.js';
+import type { DeadLetterRow, OutboxEntry, ReadingRow, ReadingSource } from './outbox.js';
+
+/** ts, receivedAt, value, numeric quality (NaN: none) */
+const NUM_COLS = 4;
+/** asset, sensor, unit, text quality */
+const TEXT_COLS = 4;
+
+export interface PackedEntries {
+  /** Entries in the batch. */
+  entries: number;
+  /** Per entry: readings count (-1: a dead letter only), packet id (-1: none), digest (-1: none). */
+  entryInts: Float64Array;
+  /** Per entry: source, client id (string indexes, -1: null). */
+  entryText: Int32Array;
+  readings: number;
+  nums: Float64Array;
+  text: Int32Array;
+  strings: string[];
+  /** Entry index → dead letter. */
+  deadLetters: Array<[number, DeadLetterRow]>;
+  /** Entry index → HTTP events and Idempotency-Key record, written in the same transaction. */
+  http: Array<[number, HttpEventRecord]>;
+}
+
+export function packEntries(entries: readonly OutboxEntry[]): PackedEntries {
+  let readings = 0;
+  for (const e of entries) readings += e.readings?.length ?? 0;
+  const strings: string[] = [];
+  const index = new Map<string, number>();
+  const ref = (v: string | null): number => {
+    if (v === null) return -1;
+    let i = index.get(v);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(v);
+      index.set(v, i);
+    }
+    return i;
+  };
+  const entryInts = new Float64Array(entries.length * 3);
+  const entryText = new Int32Array(entries.length * 2);
+  const nums = new Float64Array(readings * NUM_COLS);
+  const text = new Int32Array(readings * TEXT_COLS);
+  const deadLetters: Array<[number, DeadLetterRow]> = [];
+  const http: Array<[number, HttpEventRecord]> = [];
+  let r = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    entryInts[i * 3] = e.readings === null ? -1 : e.readings.length;
+    entryInts[i * 3 + 1] = e.packetId ?? -1;
+    entryInts[i * 3 + 2] = e.digest ?? -1;
+    entryText[i * 2] = ref(e.source);
+    entryText[i * 2 + 1] = ref(e.clientId);
+    if (e.deadLetter !== null) deadLetters.push([i, e.deadLetter]);
+    if (e.http !== undefined) http.push([i, e.http]);
+    if (e.readings === null) continue;
+    for (const x of e.readings) {
+      const o = r * NUM_COLS;
+      nums[o] = x.ts;
+      nums[o + 1] = x.receivedAt;
+      nums[o + 2] = x.value;
+      nums[o + 3] = typeof x.quality === 'number' ? x.quality : Number.NaN;
+      const t = r * TEXT_COLS;
+      text[t] = ref(x.asset);
+      text[t + 1] = ref(x.sensor);
+      text[t + 2] = ref(x.unit);
+      text[t + 3] = typeof x.quality === 'string' ? ref(x.quality) : -1;
+      r++;
+    }
+  }
+  return { entries: entries.length, entryInts, entryText, readings, nums, text, strings, deadLetters, http };
+}
+
+/** The buffers to transfer with a packed batch. */
+export function transferList(p: PackedEntries): ArrayBuffer[] {
+  return [p.entryInts.buffer as ArrayBuffer, p.entryText.buffer as ArrayBuffer, p.nums.buffer as ArrayBuffer, p.text.buffer as ArrayBuffer];
+}
+
+/** One entry as the writer sees it, with a reader of its readings that builds no objects. */
+export interface UnpackedEntry {
+  source: ReadingSource;
+  clientId: string | null;
+  packetId: number | null;
+  digest: number | null;
+  /** Index of the entry's first reading in the packed columns, and how many (-1: none). */
+  firstReading: number;
+  readings: number;
+}
+
+export function entryAt(p: PackedEntries, i: number, firstReading: number): UnpackedEntry {
+  const count = p.entryInts[i * 3]!;
+  const packetId = p.entryInts[i * 3 + 1]!;
+  const digest = p.entryInts[i * 3 + 2]!;
+  const client = p.entryText[i * 2 + 1]!;
+  return {
+    source: p.strings[p.entryText[i * 2]!] as ReadingSource,
+    clientId: client < 0 ? null : p.strings[client]!,
+    packetId: packetId < 0 ? null : packetId,
+    digest: digest < 0 ? null : digest,
+    firstReading,
+    readings: count,
+  };
+}
+
+/** Reading `r` of the batch, as the row parameters ts, receivedAt, asset, sensor, value, unit, quality. */
+export function readingAt(p: PackedEntries, r: number): ReadingRow {
+  const o = r * NUM_COLS;
+  const t = r * TEXT_COLS;
+  const s = (k: number): string | null => (k < 0 ? null : p.strings[k]!);
+  const qn = p.nums[o + 3]!;
+  return {
+    ts: p.nums[o]!, receivedAt: p.nums[o + 1]!, value: p.nums[o + 2]!,
+    asset: p.strings[p.text[t]!]!, sensor: p.strings[p.text[t + 1]!]!, unit: s(p.text[t + 2]!),
+    quality: Number.isNaN(qn) ? s(p.text[t + 3]!) : qn,
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The outbox's writer thread seen from the main thread: typed calls, each answered once its transaction
+ * committed (and, under power-loss durability, was fsynced). Calls are handled in the order they are made.
+ */
+import type { Logger } from 'pino';
+import { StorageError } from '../../shared/errors.js';
+import { StoreThread } from '../../shared/store-thread.js';
+import type { FoldResult, GapRow } from './budget.js';
+import type { BatchResult } from './outbox-writes.js';
+import { transferList, type PackedEntries } from './packed-entries.js';
+import type { AlertRow, ScoreRow } from './score-store.js';
+import type { SeqRange, SyncOutcome } from './sync-store.js';
+import type { WriterOp, WriterThreadData } from './writer-thread.js';
+
+export class OutboxWriter {
+  readonly #thread: StoreThread;
+
+  private constructor(thread: StoreThread) {
+    this.#thread = thread;
+  }
+
+  static async start(data: WriterThreadData, log: Logger): Promise<OutboxWriter> {
+    const thread = await StoreThread.start('outbox writer', import.meta.url, 'writer-thread', data,
+      (err, msg) => log.error({ err }, msg));
+    return new OutboxWriter(thread);
+  }
+
+  get running(): boolean {
+    return this.#thread.running;
+  }
+
+  async #call<T>(op: WriterOp, args: unknown[], transfer?: ArrayBuffer[]): Promise<T> {
+    try {
+      return await this.#thread.call(op, args, transfer) as T;
+    } catch (err) {
+      throw new StorageError(`outbox ${op} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  /** One group commit; the packed buffers are transferred (unusable here afterwards). */
+  write(p: PackedEntries): Promise<BatchResult> {
+    return this.#call('write', [p], transferList(p));
+  }
+
+  scores(scores: readonly ScoreRow[], alerts: readonly AlertRow[], from: number, last: number): Promise<void> {
+    return this.#call('scores', [scores, alerts, from, last]);
+  }
+
+  syncOutcome(outcome: SyncOutcome): Promise<number> {
+    return this.#call('sync-outcome', [outcome]);
+  }
+
+  prune(cutoff: number, chunkRows: number, budgetMs: number): Promise<number> {
+    return this.#call('prune', [cutoff, chunkRows, budgetMs]);
+  }
+
+  budgetPruneSynced(chunk: number): Promise<number> {
+    return this.#call('budget-prune-synced', [chunk]);
+  }
+
+  budgetDrop(ranges: readonly SeqRange[], gap: Omit<GapRow, 'count'>): Promise<number> {
+    return this.#call('budget-drop', [ranges, gap]);
+  }
+
+  /** Resolves with the rows replaced (-1 when they changed meanwhile: nothing written) and the aggregates' seqs. */
+  budgetFold(ranges: readonly SeqRange[], expected: number, aggregates: PackedEntries, gap: Omit<GapRow, 'count'>): Promise<FoldResult> {
+    return this.#call('budget-fold', [ranges, expected, aggregates, gap], transferList(aggregates));
+  }
+
+  gap(gap: GapRow): Promise<void> {
+    return this.#call('gap', [gap]);
+  }
+
+  pruneIdempotency(before: number): Promise<number> {
+    return this.#call('prune-idempotency', [before]);
+  }
+
+  /** A no-op write transaction: shows a read-only or failing disk. */
+  probe(): Promise<void> {
+    return this.#call('probe', []);
+  }
+
+  /** Whether the writer runs WAL checkpoints between commits (off while a checkpoint worker does). */
+  setCheckpoints(on: boolean): Promise<void> {
+    return this.#call('checkpoints', [on]);
+  }
+
+  /** The writer connection's automatic checkpoint setting (0: off, checkpoints run between commits). */
+  autocheckpoint(): Promise<number> {
+    return this.#call('autocheckpoint', []);
+  }
+
+  /** Finishes every call made so far, folds the WAL in, closes the connection and ends the thread. */
+  async close(): Promise<void> {
+    if (this.#thread.running) await this.#call('close', []).catch(() => {});
+    await this.#thread.stop();
+  }
+}
