@@ -74,7 +74,9 @@ function sampleStd(xs: ArrayLike<number>): number {
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  // (p / 100) * n is 999.0000000000001 for p99.9 of 1,000, which would take the rank above; p * n / 100 is
+  // exact for the percentiles used here, and the tolerance covers the rest.
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p * sorted.length) / 100 - 1e-9) - 1));
   return sorted[rank]!;
 }
 

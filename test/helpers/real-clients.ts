@@ -38,6 +38,8 @@ export interface PahoGoOptions {
   payload?: string;
   /** Messages per second per client; 0 = as fast as acknowledgements allow. */
   rate?: number;
+  /** Unacknowledged messages allowed per client; 1 (the default) waits for each PUBACK, as mqtt-benchmark. */
+  inflight?: number;
   clientIdPrefix?: string;
 }
 
@@ -97,7 +99,7 @@ export async function runPahoGo(o: PahoGoOptions): Promise<PahoGoResult> {
   const binary = await pahoGoBinary();
   const args = ['-broker', `tcp://127.0.0.1:${o.port}`, '-clients', String(o.clients), '-count', String(o.count),
     '-qos', String(o.qos ?? 1), '-topic', o.topic ?? 'telemetry/x/s1', '-payload', o.payload ?? '{"value":1}',
-    '-rate', String(o.rate ?? 0), '-id', o.clientIdPrefix ?? 'paho-go'];
+    '-rate', String(o.rate ?? 0), '-inflight', String(o.inflight ?? 1), '-id', o.clientIdPrefix ?? 'paho-go'];
   const { stdout } = await run(binary, args, { timeout: 300_000, maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as PahoGoResult;
 }

@@ -1,13 +1,16 @@
 /**
- * The two systems under test as child processes: a private Mosquitto on a free port, and the SmartMaint
- * gateway started through its CLI (ports 0, read back from its pino "listening" lines).
+ * The three systems under test as child processes: a private Mosquitto on a free port, the SmartMaint
+ * gateway started through its CLI (ports 0, read back from its pino "listening" lines), and bare Aedes
+ * (bare-aedes.ts, ports 0, read back from its first stdout line).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 
 async function freePort(): Promise<number> {
@@ -181,5 +184,89 @@ export class GatewayProcess {
       clearTimeout(timer);
     }
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const BARE_AEDES_SOURCE = fileURLToPath(new URL('./bare-aedes.ts', import.meta.url));
+/** Inside node_modules, so the compiled script resolves `aedes` from the project's node_modules. */
+const BARE_AEDES_CACHE = fileURLToPath(new URL('../../../node_modules/.cache/smartmaint-bench/', import.meta.url));
+
+/**
+ * bare-aedes.ts compiled to plain JavaScript (cached by content hash): the gateway runs compiled from dist/
+ * without a loader, and tsx would add its own loader thread (about 30 MB RSS) to the baseline.
+ */
+export async function bareAedesScript(): Promise<string> {
+  const source = readFileSync(BARE_AEDES_SOURCE, 'utf8');
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const out = join(BARE_AEDES_CACHE, `bare-aedes-${hash}.mjs`);
+  if (!existsSync(out)) {
+    mkdirSync(BARE_AEDES_CACHE, { recursive: true });
+    const { default: ts } = await import('typescript');
+    const js = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, fileName: BARE_AEDES_SOURCE,
+    }).outputText;
+    const tmp = `${out}.${process.pid}`;
+    writeFileSync(tmp, js);
+    renameSync(tmp, out);
+  }
+  return out;
+}
+
+export class BareAedesProcess {
+  private child: ChildProcess | undefined;
+  ports: GatewayPorts = { mqtt: 0, http: 0 };
+  private stderr = '';
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [await bareAedesScript()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    const lines = createInterface({ input: child.stdout! });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bare aedes did not report its ports within 10 s\n${this.stderr}`)), 10_000);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`bare aedes exited during start-up (code ${code}, signal ${signal})\n${this.stderr}`));
+      });
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        try {
+          const ports = JSON.parse(line) as { mqtt?: unknown; http?: unknown };
+          if (typeof ports.mqtt !== 'number' || typeof ports.http !== 'number') throw new Error(`no ports in ${line}`);
+          this.ports = { mqtt: ports.mqtt, http: ports.http };
+          resolve();
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** PUBLISH packets received from clients so far, from GET /count. */
+  async received(): Promise<number> {
+    const res = await request(`http://127.0.0.1:${this.ports.http}/count`);
+    const body = (await res.body.json()) as { received?: unknown };
+    if (typeof body.received !== 'number') throw new Error(`/count has no numeric "received": ${JSON.stringify(body)}`);
+    return body.received;
+  }
+
+  peakRssMb(): number | null {
+    return this.child?.pid === undefined ? null : peakRssMb(this.child.pid);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited(child);
+      clearTimeout(timer);
+    }
   }
 }

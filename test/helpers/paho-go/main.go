@@ -1,6 +1,8 @@
 // A load client on the Eclipse Paho Go MQTT library, as mqtt-benchmark is: each client publishes with one
 // message in flight (it waits for the PUBACK before the next), so Paho reuses the lowest free packet id for
 // every message. Prints one JSON line with what was acknowledged and the publish→PUBACK latencies.
+// With -inflight N > 1 a client keeps publishing while up to N messages await their PUBACK, so a paced
+// (-rate) run holds its rate when a PUBACK takes longer than the interval between messages.
 //
 // Built by the tests and by `npm run bench:ingest` (GOPATH mode against Debian's
 // golang-github-eclipse-paho.mqtt.golang-dev); not part of the product.
@@ -38,7 +40,11 @@ func main() {
 	rate := flag.Float64("rate", 0, "messages per second per client (0: as fast as acknowledgements allow)")
 	prefix := flag.String("id", "paho-go", "client id prefix")
 	clean := flag.Bool("clean", true, "clean session")
+	inflight := flag.Int("inflight", 1, "unacknowledged messages allowed per client (1: wait for each PUBACK)")
 	flag.Parse()
+	if *inflight < 1 {
+		*inflight = 1
+	}
 
 	var mu sync.Mutex
 	lat := make([]float64, 0, *clients**count)
@@ -66,6 +72,22 @@ func main() {
 			}
 			local := make([]float64, 0, *count)
 			sent, acked, errs := 0, 0, 0
+			var localMu sync.Mutex
+			var pending sync.WaitGroup
+			slots := make(chan struct{}, *inflight)
+			// await records one message's outcome; it runs inline with one in flight, else in a goroutine.
+			await := func(tok mqtt.Token, t0 time.Time) {
+				ok := tok.WaitTimeout(30*time.Second) && tok.Error() == nil
+				ms := float64(time.Since(t0).Microseconds()) / 1000
+				localMu.Lock()
+				if ok {
+					acked++
+					local = append(local, ms)
+				} else {
+					errs++
+				}
+				localMu.Unlock()
+			}
 			ready.Done()
 			<-start
 			began := time.Now()
@@ -76,16 +98,23 @@ func main() {
 						time.Sleep(d)
 					}
 				}
+				slots <- struct{}{}
 				t0 := time.Now()
 				tok := conns[c].Publish(t, byte(*qos), false, *payload)
 				sent++
-				if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
-					errs++
+				if *inflight <= 1 {
+					await(tok, t0)
+					<-slots
 					continue
 				}
-				acked++
-				local = append(local, float64(time.Since(t0).Microseconds())/1000)
+				pending.Add(1)
+				go func() {
+					defer pending.Done()
+					await(tok, t0)
+					<-slots
+				}()
 			}
+			pending.Wait()
 			mu.Lock()
 			res.Sent += sent
 			res.Acked += acked
