@@ -86,7 +86,6 @@ export class Gateway {
     this.mqttIngest = new MqttTelemetryIngest({
       matcher: new TopicMatcher(config.telemetry.topics),
       pipeline: this.pipeline,
-      hasRedelivery: (c, p, d, s, b) => this.outbox.hasRedelivery(c, p, d, s, b),
       metrics: this.metrics,
       log: log.child({ component: 'ingest' }),
       clock: this.clock,
@@ -140,7 +139,8 @@ export class Gateway {
       config: config.sync,
       gatewayId: config.gatewayId,
       // Readings are sent once their scores are stored, so the cloud knows which model said what.
-      readableUpTo: () => this.scoringStage?.scoredUpTo ?? Number.MAX_SAFE_INTEGER,
+      // Only what the commit listeners (scoring) have seen: the writer's rows are visible a moment before that.
+      readableUpTo: () => Math.min(this.scoringStage?.scoredUpTo ?? Number.MAX_SAFE_INTEGER, this.pipeline.announcedUpTo),
       metrics: this.metrics,
       log: log.child({ component: 'sync' }),
       clock: this.clock,
@@ -153,6 +153,7 @@ export class Gateway {
       sync: this.syncStore,
       pipeline: this.pipeline,
       isClaimed: (seq) => this.sync.isClaimed(seq),
+      holdSync: (held) => this.sync.hold(held),
       config: config.outbox,
       metrics: this.metrics,
       log: log.child({ component: 'budget' }),
@@ -197,6 +198,7 @@ export class Gateway {
     this.#startedAt = this.clock();
     try {
       await this.outbox.open();
+      this.pipeline.announce(this.outbox.stats().lastSeq);
       this.syncStore.open();
       if (this.config.outbox.checkpointInWorker) this.checkpointer.start();
       this.scoringStage?.start();

@@ -84,13 +84,30 @@ export class StoreThread {
     return !this.exited;
   }
 
+  /** Resolves when the thread has ended, asked to or not. */
+  get ended(): Promise<void> {
+    return this.exit;
+  }
+
   call(op: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (this.exited) return reject(new Error(`sqlite ${this.name} thread is not running`));
       const id = this.nextId++;
       this.inflight.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, args }, transfer);
+      try {
+        this.worker.postMessage({ id, op, args }, transfer);
+      } catch (err) {
+        // Not sent (an argument that cannot be cloned): nothing will answer it.
+        this.inflight.delete(id);
+        reject(err);
+      }
     });
+  }
+
+  /** Ends the thread at once, as a crash would: every request it held fails (fault-injection tests). */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
+    await this.exit;
   }
 
   /** Lets requests already handed to the thread finish (answered or failed), then ends it. */

@@ -25,12 +25,6 @@ export interface MqttIngestConfig extends DecodeLimits {
   dedupWindowMs: number;
 }
 
-/**
- * Looks for a commit of (client id, packet id, digest) received in [sinceMs, beforeMs): an earlier connection's
- * message within the dedup window.
- */
-export type RedeliveryLookup = (clientId: string, packetId: number, digest: number, sinceMs: number, beforeMs: number) => boolean;
-
 /** FNV-1a (32-bit) of topic and payload: cheap, and only compared together with client id and packet id. */
 export function messageDigest(topic: string, payload: Buffer): number {
   let h = 0x811c9dc5;
@@ -48,7 +42,6 @@ export function messageDigest(topic: string, payload: Buffer): number {
 export class MqttTelemetryIngest {
   readonly #matcher: TopicMatcher;
   readonly #pipeline: IngestPipeline;
-  readonly #hasRedelivery: RedeliveryLookup;
   readonly #metrics: GatewayMetrics;
   readonly #log: Logger;
   readonly #clock: () => number;
@@ -60,7 +53,6 @@ export class MqttTelemetryIngest {
   constructor(deps: {
     matcher: TopicMatcher;
     pipeline: IngestPipeline;
-    hasRedelivery: RedeliveryLookup;
     metrics: GatewayMetrics;
     log: Logger;
     clock: () => number;
@@ -68,7 +60,6 @@ export class MqttTelemetryIngest {
   }) {
     this.#matcher = deps.matcher;
     this.#pipeline = deps.pipeline;
-    this.#hasRedelivery = deps.hasRedelivery;
     this.#metrics = deps.metrics;
     this.#log = deps.log;
     this.#clock = deps.clock;
@@ -101,28 +92,23 @@ export class MqttTelemetryIngest {
     const durable = packet.qos > 0;
     let packetId: number | null = null;
     let digest: number | null = null;
+    let redelivery: OutboxEntry['redelivery'];
     if (durable && packet.messageId !== undefined) {
       packetId = packet.messageId;
       digest = messageDigest(packet.topic, payload);
       // MQTT-4.3.2: after a reconnect the sender redelivers unacknowledged QoS 1 messages with DUP=1
-      // (MQTT-3.3.1-1). If the gateway had committed one but the PUBACK was lost (crash, dropped link),
-      // acknowledge it without storing it twice. Only DUP=1 qualifies, and only against an earlier connection:
+      // (MQTT-3.3.1-1). If the gateway had committed one but the PUBACK was lost (crash, dropped link), it is
+      // acknowledged without being stored twice. Only DUP=1 qualifies, and only against an earlier connection:
       // a packet id acknowledged on this connection is free for reuse (MQTT-2.3.1-3), and senders with one
-      // message in flight reuse the same id for identical values all the time.
-      if (packet.dup === true &&
-          this.#hasRedelivery(clientId, packetId, digest, connectedAt - this.#config.dedupWindowMs, connectedAt)) {
-        this.#metrics.readingsDeduplicated.inc();
-        // The match was read on the outbox's reading connection, which sees only commits the writer finished
-        // (fsync included under power-loss durability): the original is on the disk.
-        done(null);
-        return;
-      }
+      // message in flight reuse the same id for identical values all the time. The writer looks the original up
+      // inside the commit, so an original still queued ahead of its redelivery is found too.
+      if (packet.dup === true) redelivery = { sinceMs: connectedAt - this.#config.dedupWindowMs, beforeMs: connectedAt };
     }
     const decoded = decodeTelemetry(match, payload, receivedAt, this.#config);
     let entry: OutboxEntry;
     if (decoded.ok) {
       this.#metrics.readingsReceived.inc(decoded.readings.length);
-      entry = { source: 'mqtt', clientId, packetId, digest, readings: decoded.readings, deadLetter: null };
+      entry = { source: 'mqtt', clientId, packetId, digest, readings: decoded.readings, deadLetter: null, ...(redelivery ? { redelivery } : {}) };
     } else {
       this.#metrics.readingsRejected.inc({ reason: decoded.reason });
       const cap = this.#config.deadLetterPayloadCap;

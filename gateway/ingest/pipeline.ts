@@ -57,6 +57,12 @@ export class IngestPipeline {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #draining: Promise<void> | null = null;
+  /** Entries submitted and entries whose commit was settled, for flush() barriers. */
+  #submitted = 0;
+  #settled = 0;
+  #barriers: Array<{ upTo: number; resolve: () => void }> = [];
+  /** Readings up to this seq were committed and every commit listener has seen them. */
+  #announcedUpTo = 0;
   #listeners: CommitListener[] = [];
   #resumeWaiters: Array<() => void> = [];
   #paused = false;
@@ -80,6 +86,19 @@ export class IngestPipeline {
   /** Readings queued and not yet committed (the one commit in flight included). */
   get queuedRows(): number {
     return this.#rows;
+  }
+
+  /**
+   * Readings up to this seq are committed and their commit listeners (scoring among them) have run: what sync may
+   * read. The writer commits before its answer is handled here, so the table can hold newer rows for a moment.
+   */
+  get announcedUpTo(): number {
+    return this.#announcedUpTo;
+  }
+
+  /** Rows committed outside the group commit (the budget's aggregates, the outbox at open) are announced here. */
+  announce(upTo: number): void {
+    this.#announcedUpTo = Math.max(this.#announcedUpTo, upTo);
   }
 
   /** Whether ingest is paused because too much waits for the writer. */
@@ -138,6 +157,7 @@ export class IngestPipeline {
     }
     this.#entries.push(entry);
     this.#callbacks.push(done);
+    this.#submitted++;
     this.#rows += entry.readings?.length ?? 1;
     this.#bytes += entryBytes(entry);
     if (!this.#paused && (this.#rows > this.#config.maxQueuedReadings || this.#bytes > this.#config.maxQueuedBytes)) this.#setPaused(true);
@@ -154,14 +174,21 @@ export class IngestPipeline {
   };
 
   /**
-   * Commit everything queued, in transactions of at most maxBatchReadings rows, one at a time. Resolves once the
-   * queue is empty (entries queued meanwhile included) and every commit's callbacks have run; never rejects.
+   * Commit everything queued, in transactions of at most maxBatchReadings rows, one at a time. Resolves once every
+   * entry queued before the call was committed (or failed) and its callbacks have run — a barrier, so clients
+   * that keep publishing cannot hold it open; never rejects.
    */
   flush(): Promise<void> {
     if (this.#immediate !== undefined) { clearImmediate(this.#immediate); this.#immediate = undefined; }
     if (this.#timer !== undefined) { clearTimeout(this.#timer); this.#timer = undefined; }
-    this.#draining ??= this.#drain().finally(() => { this.#draining = null; });
-    return this.#draining;
+    const upTo = this.#submitted;
+    const barrier = this.#settled >= upTo ? Promise.resolve() : new Promise<void>((resolve) => this.#barriers.push({ upTo, resolve }));
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = null;
+      // Submitted while the last commit's answer was being handled: not to be left waiting for the next submit.
+      if (this.#entries.length > 0 && this.#immediate === undefined) this.#immediate = setImmediate(this.#flushSoon);
+    });
+    return barrier;
   }
 
   async #drain(): Promise<void> {
@@ -179,6 +206,15 @@ export class IngestPipeline {
       this.#entries = this.#entries.slice(i);
       this.#callbacks = this.#callbacks.slice(i);
       await this.#commit(entries, callbacks);
+      this.#settled += entries.length;
+      if (this.#barriers.length > 0) {
+        const open: Array<{ upTo: number; resolve: () => void }> = [];
+        for (const b of this.#barriers) {
+          if (this.#settled >= b.upTo) b.resolve();
+          else open.push(b);
+        }
+        this.#barriers = open;
+      }
       let bytes = 0;
       for (const e of entries) bytes += entryBytes(e);
       this.#rows -= rows;
@@ -200,7 +236,15 @@ export class IngestPipeline {
       this.#metrics.ingestPausedSeconds.inc(Math.max(0, now - this.#pausedAt) / 1000);
       this.#log.info({ queuedRows: this.#rows, pausedMs: now - this.#pausedAt }, 'ingest resumed');
     }
-    if (!paused) for (const go of this.#resumeWaiters.splice(0)) go();
+    if (!paused) {
+      for (const go of this.#resumeWaiters.splice(0)) {
+        try {
+          go();
+        } catch (err) {
+          this.#log.error({ err }, 'resuming a held publish failed');
+        }
+      }
+    }
   }
 
   async #commit(entries: OutboxEntry[], callbacks: Array<CommitCallback | undefined>): Promise<void> {
@@ -220,12 +264,22 @@ export class IngestPipeline {
     this.#metrics.commitRows.observe(entries.length);
     if (error === null) {
       this.#metrics.readingsStored.inc(stored);
+      // Redeliveries of messages already stored are acknowledged like the rest, but nobody else is told of them.
+      let committed: OutboxEntry[] = entries;
+      const deduplicated = entries.reduce((n, e) => n + (e.deduplicated === true ? 1 : 0), 0);
+      if (deduplicated > 0) {
+        this.#metrics.readingsDeduplicated.inc(deduplicated);
+        committed = entries.filter((e) => e.deduplicated !== true);
+      }
       for (const listener of this.#listeners) {
         try {
-          listener(entries);
+          listener(committed);
         } catch (err) {
           this.#log.error({ err }, 'commit listener failed');
         }
+      }
+      for (const e of committed) {
+        if (e.firstSeq !== undefined && e.readings !== null) this.#announcedUpTo = Math.max(this.#announcedUpTo, e.firstSeq + e.readings.length - 1);
       }
     } else {
       let lost = 0;

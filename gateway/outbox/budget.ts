@@ -53,19 +53,21 @@ export function budgetWrites(db: Database.Database, writes: OutboxWrites): Budge
     WHERE seq < coalesce((SELECT min(seq) FROM readings WHERE synced = 0), 9007199254740991) ORDER BY seq LIMIT ?)`);
   const deleteSynced = db.prepare('DELETE FROM readings WHERE seq <= ? AND synced <> 0');
   const deleteRange = db.prepare('DELETE FROM readings WHERE seq BETWEEN ? AND ? AND synced = 0');
+  // Folding takes normal readings only: one that scoring marked anomalous since it was chosen makes the count differ.
+  const deleteNormalRange = db.prepare('DELETE FROM readings WHERE seq BETWEEN ? AND ? AND synced = 0 AND priority = 0');
   const deleteScores = db.prepare('DELETE FROM scores WHERE seq BETWEEN ? AND ?');
   const insertGap = db.prepare('INSERT INTO gaps (from_ts, to_ts, count, reason, created_at) VALUES (?, ?, ?, ?, ?)');
-  const deleteRanges = (ranges: readonly SeqRange[]): number => {
+  const deleteRanges = (ranges: readonly SeqRange[], normalOnly = false): number => {
     let deleted = 0;
     for (const range of ranges) {
-      deleted += deleteRange.run(range.from, range.to).changes;
+      deleted += (normalOnly ? deleteNormalRange : deleteRange).run(range.from, range.to).changes;
       deleteScores.run(range.from, range.to);
     }
     return deleted;
   };
   class RowsChanged extends Error {}
   const fold = db.transaction((ranges: readonly SeqRange[], expected: number, aggregates: PackedEntries, gap: Omit<GapRow, 'count'>): FoldResult => {
-    const deleted = deleteRanges(ranges);
+    const deleted = deleteRanges(ranges, true);
     if (deleted !== expected) throw new RowsChanged(); // rolls back; retried next pass
     const batch = writes.write(aggregates);
     insertGap.run(gap.fromTs, gap.toTs, deleted, gap.reason, gap.createdAt);
@@ -86,7 +88,8 @@ export function budgetWrites(db: Database.Database, writes: OutboxWrites): Budge
     }),
     fold: (ranges, expected, aggregates, gap) => {
       try {
-        return fold(ranges, expected, aggregates, gap);
+        // The aggregates take seqs inside the transaction: a rollback gives them back.
+        return writes.atomically(() => fold(ranges, expected, aggregates, gap));
       } catch (err) {
         if (err instanceof RowsChanged) return { deleted: -1, batch: null };
         throw err;
@@ -105,6 +108,9 @@ export class DiskBudget {
   readonly #sync: SyncStore;
   readonly #pipeline: IngestPipeline;
   readonly #isClaimed: (seq: number) => boolean;
+  readonly #holdSync: (held: boolean) => void;
+  #checking: Promise<void> | null = null;
+  #stopped = false;
   readonly #config: BudgetConfig;
   readonly #metrics: GatewayMetrics;
   readonly #log: Logger;
@@ -117,12 +123,15 @@ export class DiskBudget {
 
   constructor(deps: {
     outbox: Outbox; sync: SyncStore; pipeline: IngestPipeline; isClaimed: (seq: number) => boolean;
+    /** Stops sync from reading new batches while a chosen set of readings is being dropped or folded. */
+    holdSync?: (held: boolean) => void;
     config: BudgetConfig; metrics: GatewayMetrics; log: Logger; clock: () => number;
   }) {
     this.#outbox = deps.outbox;
     this.#sync = deps.sync;
     this.#pipeline = deps.pipeline;
     this.#isClaimed = deps.isClaimed;
+    this.#holdSync = deps.holdSync ?? (() => {});
     this.#config = deps.config;
     this.#metrics = deps.metrics;
     this.#log = deps.log;
@@ -158,8 +167,11 @@ export class DiskBudget {
   #schedule(): void {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.check().catch((err: unknown) => this.#log.error({ err }, 'disk budget check failed'))
-        .finally(() => { if (this.#s !== undefined) this.#schedule(); });
+      this.#checking = this.check().catch((err: unknown) => this.#log.error({ err }, 'disk budget check failed'))
+        .finally(() => {
+          this.#checking = null;
+          if (!this.#stopped) this.#schedule();
+        });
     }, this.#config.budgetCheckIntervalMs);
   }
 
@@ -218,7 +230,21 @@ export class DiskBudget {
     return rows.filter((r) => !this.#isClaimed(r.seq));
   }
 
-  async #dropOldest(): Promise<number> {
+  /** Runs `step` with sync held, so the readings it chose cannot be claimed by a new batch meanwhile. */
+  async #withSyncHeld<T>(step: () => Promise<T>): Promise<T> {
+    this.#holdSync(true);
+    try {
+      return await step();
+    } finally {
+      this.#holdSync(false);
+    }
+  }
+
+  #dropOldest(): Promise<number> {
+    return this.#withSyncHeld(() => this.#dropOldestHeld());
+  }
+
+  async #dropOldestHeld(): Promise<number> {
     const s = this.#s!;
     const rows = this.#unclaimed(s.oldestPending.all(CHUNK) as Candidate[]);
     if (rows.length === 0) return 0;
@@ -232,7 +258,11 @@ export class DiskBudget {
     return deleted;
   }
 
-  async #fold(): Promise<number> {
+  #fold(): Promise<number> {
+    return this.#withSyncHeld(() => this.#foldHeld());
+  }
+
+  async #foldHeld(): Promise<number> {
     const s = this.#s!;
     const rows = this.#unclaimed(s.oldestNormal.all(CHUNK) as Candidate[]);
     const window = this.#config.downsampleWindowMs;
@@ -267,9 +297,10 @@ export class DiskBudget {
       folded.push(...g);
     }
     const ts = folded.map((r) => r.ts);
-    const deleted = await this.#outbox.fold(toRanges(folded.map((r) => r.seq)), folded.length, entries,
+    const { deleted, lastSeq } = await this.#outbox.fold(toRanges(folded.map((r) => r.seq)), folded.length, entries,
       { fromTs: Math.min(...ts), toTs: Math.max(...ts), reason: 'downsampled', createdAt: now });
-    if (deleted < 0) return 0; // rows changed under the pass (synced or claimed meanwhile): tried again next pass
+    if (deleted < 0) return 0; // rows changed under the pass (synced or marked anomalous meanwhile): tried again next pass
+    this.#pipeline.announce(lastSeq); // the aggregates may be synced
     this.#accountDeleted(deleted);
     this.#sync.onCommitted(entries);
     this.totals.folded += deleted;
@@ -315,6 +346,8 @@ export class DiskBudget {
   async stop(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stopped = true; // no further pass is scheduled
+    await this.#checking;
     try {
       await this.#flushRefusedGap();
     } catch (err) {

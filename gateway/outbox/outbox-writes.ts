@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { httpEventWrites } from './http-events.js';
-import type { PackedEntries } from './packed-entries.js';
+import { ENTRY_COLS, type PackedEntries } from './packed-entries.js';
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -16,12 +16,15 @@ export interface BatchResult {
   lastSeq: number;
   readings: number;
   deadLetters: number;
+  /** Indexes of the entries that were redeliveries of messages already stored (not stored again). */
+  deduplicated: number[];
 }
 
 export class OutboxWrites {
   readonly #insertReading: Statement;
   readonly #insertDeadLetter: Statement;
   readonly #setHwm: Statement;
+  readonly #findRedelivery: Statement;
   readonly #http: ReturnType<typeof httpEventWrites>;
   readonly #tx: (p: PackedEntries) => BatchResult;
   #nextSeq: number;
@@ -39,15 +42,24 @@ export class OutboxWrites {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#setHwm = db.prepare("UPDATE meta SET value = ? WHERE key = 'seq_hwm'");
+    this.#findRedelivery = db.prepare(
+      `SELECT 1 FROM readings
+       WHERE client_id = ? AND packet_id = ? AND digest = ? AND received_at >= ? AND received_at < ? LIMIT 1`,
+    );
     this.#http = httpEventWrites(db);
     this.#tx = db.transaction((p: PackedEntries) => this.#write(p));
   }
 
   /** One transaction for the whole batch; on a throw nothing of it is stored and no seq is used. */
   write(p: PackedEntries): BatchResult {
+    return this.atomically(() => this.#tx(p));
+  }
+
+  /** Runs `fn` (a transaction that may write batches); if it throws, the seqs it took are given back. */
+  atomically<T>(fn: () => T): T {
     const before = this.#nextSeq;
     try {
-      return this.#tx(p);
+      return fn();
     } catch (err) {
       this.#nextSeq = before;
       throw err;
@@ -60,15 +72,24 @@ export class OutboxWrites {
     const { nums, text, strings, entryInts, entryText } = p;
     const str = (k: number): string | null => (k < 0 ? null : strings[k]!);
     const firstSeqOf = new Array<number>(p.entries);
+    const deduplicated: number[] = [];
     let r = 0;
     for (let i = 0; i < p.entries; i++) {
-      const count = entryInts[i * 3]!;
+      const e = i * ENTRY_COLS;
+      const count = entryInts[e]!;
       firstSeqOf[i] = seq;
       if (count <= 0) continue;
-      const packetId = entryInts[i * 3 + 1]!;
-      const digest = entryInts[i * 3 + 2]!;
+      const packetId = entryInts[e + 1]!;
+      const digest = entryInts[e + 2]!;
       const source = strings[entryText[i * 2]!]!;
       const clientId = str(entryText[i * 2 + 1]!);
+      const since = entryInts[e + 3]!;
+      // Looked up inside the transaction: an original committed earlier, or earlier in this very batch, is seen.
+      if (since >= 0 && packetId >= 0 && this.#findRedelivery.get(clientId, packetId, digest, since, entryInts[e + 4]!) !== undefined) {
+        deduplicated.push(i);
+        r += count;
+        continue;
+      }
       for (let k = 0; k < count; k++, r++) {
         const o = r * 4;
         const t = r * 4;
@@ -87,6 +108,6 @@ export class OutboxWrites {
     const readings = seq - firstSeq;
     if (readings > 0) this.#setHwm.run(String(seq - 1));
     this.#nextSeq = seq;
-    return { firstSeq, lastSeq: seq - 1, readings, deadLetters: p.deadLetters.length };
+    return { firstSeq, lastSeq: seq - 1, readings, deadLetters: p.deadLetters.length, deduplicated };
   }
 }

@@ -43,8 +43,15 @@ export interface OutboxEntry {
   digest: number | null;
   readings: readonly ReadingRow[] | null;
   deadLetter: DeadLetterRow | null;
+  /**
+   * A DUP=1 QoS 1 redelivery: stored only if no message of this client with the same packet id and digest was
+   * committed with a receive time in [sinceMs, beforeMs) (an earlier connection's, within the dedup window).
+   */
+  redelivery?: { sinceMs: number; beforeMs: number };
   /** Filled in by write(): the seq of the first reading of this entry. */
   firstSeq?: number;
+  /** Set by write() when the entry was a redelivery of a message already stored, and so not stored again. */
+  deduplicated?: boolean;
   /** HTTP ingest: event ids, origin metadata and the Idempotency-Key record, written in the same transaction. */
   http?: HttpEventRecord;
 }
@@ -124,7 +131,6 @@ export let databaseOf: (outbox: Outbox) => OutboxDatabase;
 type Statement = Database.Statement<unknown[]>;
 
 interface Prepared {
-  findRedelivery: Statement;
   recentDeadLetters: Statement;
 }
 
@@ -141,6 +147,8 @@ export class Outbox {
   #db: OutboxDatabase | undefined;
   #writer: OutboxWriter | undefined;
   #stmts: Prepared | undefined;
+  #closing = false;
+  #restartTimer: NodeJS.Timeout | undefined;
   #epoch = '';
   #lastSeq = 0;
   #readingCount = 0;
@@ -168,17 +176,11 @@ export class Outbox {
     this.#readingCount = (db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
     this.#deadLetterCount = (db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
     this.#stmts = {
-      findRedelivery: db.prepare(
-        `SELECT 1 FROM readings
-         WHERE client_id = ? AND packet_id = ? AND digest = ? AND received_at >= ? AND received_at < ? LIMIT 1`,
-      ),
       recentDeadLetters: db.prepare('SELECT id, received_at, topic, client_id, reason, detail FROM dead_letters ORDER BY id DESC LIMIT ?'),
     };
+    this.#closing = false;
     try {
-      this.#writer = await OutboxWriter.start({
-        file: outboxPath(this.#dataDir), synchronous: this.#durability === 'power-loss' ? 'full' : 'normal',
-        checkpoints: this.#checkpoints, checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
-      }, this.#log);
+      this.#writer = await this.#startWriter();
     } catch (err) {
       db.close();
       this.#db = undefined;
@@ -186,6 +188,41 @@ export class Outbox {
     }
     this.#log.info({ file: outboxPath(this.#dataDir), epoch: this.#epoch, nextSeq: this.#lastSeq + 1,
       readings: this.#readingCount, durability: this.#durability }, 'outbox open');
+  }
+
+  async #startWriter(): Promise<OutboxWriter> {
+    const writer = await OutboxWriter.start({
+      file: outboxPath(this.#dataDir), synchronous: this.#durability === 'power-loss' ? 'full' : 'normal',
+      checkpoints: this.#checkpoints, checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+    }, this.#log);
+    void writer.ended.then(() => {
+      if (this.#writer === writer && !this.#closing) this.#restartWriter(0);
+    });
+    return writer;
+  }
+
+  /**
+   * A writer thread that ended unasked (a crash) is started again: its seq counter is rebuilt from the disk, and
+   * whatever it held was failed, so no caller was told "stored". Until it is back, writes are refused.
+   */
+  #restartWriter(attempt: number): void {
+    const delayMs = Math.min(30_000, 100 * 2 ** attempt);
+    this.#log.error({ attempt, delayMs }, 'outbox writer thread ended unexpectedly; restarting it');
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (this.#closing) return;
+      this.#startWriter().then(async (writer) => {
+        if (this.#closing) {
+          await writer.close();
+          return;
+        }
+        this.#writer = writer;
+        this.#log.info('outbox writer thread restarted');
+      }, (err: unknown) => {
+        this.#log.error({ err }, 'restarting the outbox writer thread failed');
+        this.#restartWriter(attempt + 1);
+      });
+    }, delayMs);
   }
 
   get epoch(): string {
@@ -213,18 +250,20 @@ export class Outbox {
 
   /**
    * The disk budget's downsampling: unsynced seq ranges replaced by aggregate entries, with the gap, in one
-   * transaction. Resolves with the rows replaced, or -1 when they changed meanwhile (nothing written).
+   * transaction. Resolves with the rows replaced (-1 when they changed meanwhile: nothing written) and the last
+   * seq the aggregates took.
    */
-  async fold(ranges: readonly SeqRange[], expected: number, aggregates: readonly OutboxEntry[], gap: Omit<GapRow, 'count'>): Promise<number> {
+  async fold(ranges: readonly SeqRange[], expected: number, aggregates: readonly OutboxEntry[], gap: Omit<GapRow, 'count'>): Promise<{ deleted: number; lastSeq: number }> {
     const { deleted, batch } = await this.writer.budgetFold(ranges, expected, packEntries(aggregates), gap);
     if (batch !== null) this.#committed(aggregates, batch);
-    return deleted;
+    return { deleted, lastSeq: batch?.lastSeq ?? this.#lastSeq };
   }
 
   #committed(entries: readonly OutboxEntry[], result: BatchResult): WriteResult {
+    for (const i of result.deduplicated) entries[i]!.deduplicated = true;
     let seq = result.firstSeq;
     for (const e of entries) {
-      if (e.readings === null) continue;
+      if (e.readings === null || e.deduplicated === true) continue;
       e.firstSeq = seq;
       seq += e.readings.length;
     }
@@ -237,15 +276,6 @@ export class Outbox {
   /** Readings deleted by retention or the disk budget. */
   noteDeleted(readings: number): void {
     this.#readingCount = Math.max(0, this.#readingCount - readings);
-  }
-
-  /**
-   * True if this client had a message with the same packet id and content stored in [sinceMs, beforeMs). A commit
-   * in the very millisecond a connection began counts as that connection's: the rare miss stores a duplicate,
-   * never drops a reading.
-   */
-  hasRedelivery(clientId: string, packetId: number, digest: number, sinceMs: number, beforeMs: number): boolean {
-    return this.#stmts?.findRedelivery.get(clientId, packetId, digest, sinceMs, beforeMs) !== undefined;
   }
 
   queryReadings(q: ReadingQuery): StoredReading[] {
@@ -344,6 +374,9 @@ export class Outbox {
 
   /** Lets the writer finish every write asked of it (folding the WAL in), then closes both connections. */
   async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
     const writer = this.#writer;
     this.#writer = undefined;
     await writer?.close();

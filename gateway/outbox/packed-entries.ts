@@ -8,6 +8,8 @@
 import type { HttpEventRecord } from './http-events.js';
 import type { DeadLetterRow, OutboxEntry, ReadingRow, ReadingSource } from './outbox.js';
 
+/** Columns of `entryInts`. */
+export const ENTRY_COLS = 5;
 /** ts, receivedAt, value, numeric quality (NaN: none) */
 const NUM_COLS = 4;
 /** asset, sensor, unit, text quality */
@@ -16,7 +18,10 @@ const TEXT_COLS = 4;
 export interface PackedEntries {
   /** Entries in the batch. */
   entries: number;
-  /** Per entry: readings count (-1: a dead letter only), packet id (-1: none), digest (-1: none). */
+  /**
+   * Per entry (ENTRY_COLS): readings count (-1: a dead letter only), packet id (-1: none), digest (-1: none),
+   * redelivery window start and end (-1: not a redelivery).
+   */
   entryInts: Float64Array;
   /** Per entry: source, client id (string indexes, -1: null). */
   entryText: Int32Array;
@@ -45,7 +50,7 @@ export function packEntries(entries: readonly OutboxEntry[]): PackedEntries {
     }
     return i;
   };
-  const entryInts = new Float64Array(entries.length * 3);
+  const entryInts = new Float64Array(entries.length * ENTRY_COLS);
   const entryText = new Int32Array(entries.length * 2);
   const nums = new Float64Array(readings * NUM_COLS);
   const text = new Int32Array(readings * TEXT_COLS);
@@ -54,9 +59,12 @@ export function packEntries(entries: readonly OutboxEntry[]): PackedEntries {
   let r = 0;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    entryInts[i * 3] = e.readings === null ? -1 : e.readings.length;
-    entryInts[i * 3 + 1] = e.packetId ?? -1;
-    entryInts[i * 3 + 2] = e.digest ?? -1;
+    const o = i * ENTRY_COLS;
+    entryInts[o] = e.readings === null ? -1 : e.readings.length;
+    entryInts[o + 1] = e.packetId ?? -1;
+    entryInts[o + 2] = e.digest ?? -1;
+    entryInts[o + 3] = e.redelivery?.sinceMs ?? -1;
+    entryInts[o + 4] = e.redelivery?.beforeMs ?? -1;
     entryText[i * 2] = ref(e.source);
     entryText[i * 2 + 1] = ref(e.clientId);
     if (e.deadLetter !== null) deadLetters.push([i, e.deadLetter]);
@@ -82,43 +90,4 @@ export function packEntries(entries: readonly OutboxEntry[]): PackedEntries {
 /** The buffers to transfer with a packed batch. */
 export function transferList(p: PackedEntries): ArrayBuffer[] {
   return [p.entryInts.buffer as ArrayBuffer, p.entryText.buffer as ArrayBuffer, p.nums.buffer as ArrayBuffer, p.text.buffer as ArrayBuffer];
-}
-
-/** One entry as the writer sees it, with a reader of its readings that builds no objects. */
-export interface UnpackedEntry {
-  source: ReadingSource;
-  clientId: string | null;
-  packetId: number | null;
-  digest: number | null;
-  /** Index of the entry's first reading in the packed columns, and how many (-1: none). */
-  firstReading: number;
-  readings: number;
-}
-
-export function entryAt(p: PackedEntries, i: number, firstReading: number): UnpackedEntry {
-  const count = p.entryInts[i * 3]!;
-  const packetId = p.entryInts[i * 3 + 1]!;
-  const digest = p.entryInts[i * 3 + 2]!;
-  const client = p.entryText[i * 2 + 1]!;
-  return {
-    source: p.strings[p.entryText[i * 2]!] as ReadingSource,
-    clientId: client < 0 ? null : p.strings[client]!,
-    packetId: packetId < 0 ? null : packetId,
-    digest: digest < 0 ? null : digest,
-    firstReading,
-    readings: count,
-  };
-}
-
-/** Reading `r` of the batch, as the row parameters ts, receivedAt, asset, sensor, value, unit, quality. */
-export function readingAt(p: PackedEntries, r: number): ReadingRow {
-  const o = r * NUM_COLS;
-  const t = r * TEXT_COLS;
-  const s = (k: number): string | null => (k < 0 ? null : p.strings[k]!);
-  const qn = p.nums[o + 3]!;
-  return {
-    ts: p.nums[o]!, receivedAt: p.nums[o + 1]!, value: p.nums[o + 2]!,
-    asset: p.strings[p.text[t]!]!, sensor: p.strings[p.text[t + 1]!]!, unit: s(p.text[t + 2]!),
-    quality: Number.isNaN(qn) ? s(p.text[t + 3]!) : qn,
-  };
 }

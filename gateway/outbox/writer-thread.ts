@@ -25,7 +25,16 @@ export interface WriterThreadData {
 }
 
 export type WriterOp = 'write' | 'scores' | 'sync-outcome' | 'prune' | 'budget-prune-synced' | 'budget-drop' | 'budget-fold'
-  | 'gap' | 'prune-idempotency' | 'probe' | 'checkpoints' | 'autocheckpoint' | 'close';
+  | 'gap' | 'prune-idempotency' | 'probe' | 'checkpoints' | 'settings' | 'close';
+
+export interface WriterSettings {
+  /** PRAGMA synchronous: 2 FULL, 1 NORMAL. */
+  synchronous: number;
+  /** SQLite's own in-commit checkpoints (0: off). */
+  walAutocheckpoint: number;
+  /** Whether this thread runs checkpoints between commits. */
+  checkpoints: boolean;
+}
 
 const port = parentPort;
 if (port) {
@@ -79,7 +88,11 @@ if (port) {
     'prune-idempotency': ([before]) => http.prune(before as number),
     'probe': () => { db.transaction(() => probe.run())(); },
     'checkpoints': ([on]) => { checkpoints = on === true; },
-    'autocheckpoint': () => db.pragma('wal_autocheckpoint', { simple: true }),
+    'settings': (): WriterSettings => ({
+      synchronous: db.pragma('synchronous', { simple: true }) as number,
+      walAutocheckpoint: db.pragma('wal_autocheckpoint', { simple: true }) as number,
+      checkpoints,
+    }),
     'close': () => {
       closed = true;
       if (checkpointDue !== undefined) clearImmediate(checkpointDue);
@@ -100,7 +113,7 @@ if (port) {
     try {
       const result = handlers[op](args);
       reply(result === undefined ? { id } : { id, result });
-      if (op !== 'close' && op !== 'probe' && op !== 'checkpoints' && op !== 'autocheckpoint') wrote();
+      if (op !== 'close' && op !== 'probe' && op !== 'checkpoints' && op !== 'settings') wrote();
     } catch (err) {
       reply({ id, error: (err as Error)?.message ?? String(err) });
     }

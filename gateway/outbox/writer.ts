@@ -10,7 +10,7 @@ import type { BatchResult } from './outbox-writes.js';
 import { transferList, type PackedEntries } from './packed-entries.js';
 import type { AlertRow, ScoreRow } from './score-store.js';
 import type { SeqRange, SyncOutcome } from './sync-store.js';
-import type { WriterOp, WriterThreadData } from './writer-thread.js';
+import type { WriterOp, WriterSettings, WriterThreadData } from './writer-thread.js';
 
 export class OutboxWriter {
   readonly #thread: StoreThread;
@@ -27,6 +27,11 @@ export class OutboxWriter {
 
   get running(): boolean {
     return this.#thread.running;
+  }
+
+  /** Resolves when the thread has ended, asked to or not. */
+  get ended(): Promise<void> {
+    return this.#thread.ended;
   }
 
   async #call<T>(op: WriterOp, args: unknown[], transfer?: ArrayBuffer[]): Promise<T> {
@@ -85,9 +90,14 @@ export class OutboxWriter {
     return this.#call('checkpoints', [on]);
   }
 
-  /** The writer connection's automatic checkpoint setting (0: off, checkpoints run between commits). */
-  autocheckpoint(): Promise<number> {
-    return this.#call('autocheckpoint', []);
+  /** The writer connection's settings: what tests check. */
+  settings(): Promise<WriterSettings> {
+    return this.#call('settings', []);
+  }
+
+  /** Ends the thread at once, as a crash would (fault-injection tests). */
+  kill(): Promise<void> {
+    return this.#thread.kill();
   }
 
   /** Finishes every call made so far, folds the WAL in, closes the connection and ends the thread. */

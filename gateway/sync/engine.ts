@@ -82,6 +82,7 @@ export class SyncEngine {
   #state: SyncState = 'disabled';
   #running = false;
   #inFlight = new Set<Batch>();
+  #held = false;
   #retryQueue: Batch[] = [];
   #claimed = new Set<number>();
   #alertClaimed = new Set<string>();
@@ -186,6 +187,16 @@ export class SyncEngine {
   }
 
   /** True while the reading is part of a batch being sent or awaiting a retry. */
+  /**
+   * While held, no new batch reads pending readings (retries of batches already built still go). The disk budget
+   * holds sync between choosing unclaimed readings to drop or fold and the writer having done it, so a reading
+   * is never both sent and recorded as dropped.
+   */
+  hold(held: boolean): void {
+    this.#held = held;
+    if (!held) this.wake();
+  }
+
   isClaimed(seq: number): boolean {
     return this.#claimed.has(seq);
   }
@@ -272,6 +283,7 @@ export class SyncEngine {
   }
 
   #buildPriority(): Batch | undefined {
+    if (this.#held) return undefined;
     const alerts = this.#store.pendingAlerts(500).filter((a) => !this.#alertClaimed.has(`${a.id}/${a.state}`));
     const gaps = this.#store.pendingGaps(500).filter((g) => !this.#gapClaimed.has(g.id));
     const readings = this.#readLane('priority', this.#cursor.priority, this.#readableUpTo());
@@ -282,6 +294,7 @@ export class SyncEngine {
   }
 
   #build(lane: 'live' | 'backlog', after: number, upTo: number): Batch | undefined {
+    if (this.#held) return undefined;
     const readings = this.#readLane(lane, after, upTo);
     if (readings.length === 0) return undefined;
     return this.#newBatch(lane, readings, [], []);
@@ -483,6 +496,7 @@ export class SyncEngine {
   }
 
   #fail(reason: string, retryAfterMs: number | undefined): void {
+    if (!this.#running) return; // stopped meanwhile: no timers that outlive stop()
     const now = this.#clock();
     this.#status.lastFailure = { at: now, reason };
     this.#status.failingSince ??= now;

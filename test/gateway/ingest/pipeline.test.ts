@@ -3,7 +3,7 @@ import t from 'tap';
 import { GatewayMetrics } from '../../../gateway/metrics.js';
 import { IngestPipeline } from '../../../gateway/ingest/pipeline.js';
 import { Outbox, type OutboxEntry } from '../../../gateway/outbox/outbox.js';
-import { removeDir, tempDir } from '../../helpers/gateway.js';
+import { connect, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 
 t.test('commit listeners get every commit until they unsubscribe', async (t) => {
   const dir = tempDir();
@@ -27,4 +27,25 @@ t.test('commit listeners get every commit until they unsubscribe', async (t) => 
   await pipeline.flush();
   t.same(seen, [1], 'not told after unsubscribing');
   t.same(other, [1, 1], 'the other listener still is');
+});
+
+t.test('a gateway stops while its clients keep publishing', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => removeDir(dir));
+  const gw = await startGateway(dir);
+  const client = await connect(gw.mqttPort, { clientId: 'busy', reconnectPeriod: 0 });
+  client.on('error', () => {});
+  let publishing = true;
+  const loop = (async () => {
+    for (let i = 0; publishing && client.connected; i++) {
+      client.publish('telemetry/busy/s', String(i), { qos: i % 2 === 0 ? 0 : 1 }, () => {});
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 300));
+  const stopped = await Promise.race([gw.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('hung'), 15_000))]);
+  publishing = false;
+  await loop;
+  client.end(true);
+  t.equal(stopped, 'stopped', 'stop() returns under continuous load');
 });

@@ -4,6 +4,8 @@
  * it has DUP=1 and matches (client id, packet id, topic, payload) of a message committed on an earlier
  * connection of that client id within outbox.dedupWindowMs; a DUP=0 message is always stored.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import type { Gateway } from '../../../gateway/gateway.js';
@@ -99,4 +101,26 @@ t.test('outside outbox.dedupWindowMs a redelivery is stored again', async (t) =>
   await again.end();
   t.same(await storedValues(gw), [1, 1], 'a window of 0 deduplicates nothing');
   t.equal(await deduplicated(gw), 0);
+});
+
+t.test('a redelivery whose original is still queued for the writer is deduplicated too', async (t) => {
+  const gw = await gateway(t);
+  // Another connection holds the write lock: the original cannot commit before its redelivery arrives.
+  const blocker = new Database(join(gw.config.dataDir, 'outbox.db'));
+  t.teardown(() => { if (blocker.inTransaction) blocker.exec('ROLLBACK'); blocker.close(); });
+  blocker.exec('BEGIN IMMEDIATE');
+  const first = await rawPublisher(gw.mqttPort, 'plc-q', false);
+  const unanswered = first.publish(5, 'telemetry/q/s', '{"value": 8}');
+  await new Promise((r) => setTimeout(r, 50));
+  await first.drop(); // the PUBACK never came: the device reconnects and redelivers
+  t.equal(await unanswered, undefined, 'no PUBACK for the original while it waits for the writer');
+  await new Promise((r) => setTimeout(r, 5));
+  const again = await rawPublisher(gw.mqttPort, 'plc-q', false);
+  const redelivered = again.publish(5, 'telemetry/q/s', '{"value": 8}', true);
+  await new Promise((r) => setTimeout(r, 50));
+  blocker.exec('ROLLBACK');
+  t.equal(await redelivered, 5, 'the redelivery is acknowledged once the original is stored');
+  await again.end();
+  t.same(await storedValues(gw), [8], 'stored once');
+  t.equal(await deduplicated(gw), 1);
 });
