@@ -29,6 +29,16 @@ export class UsageError extends SmartmaintError {
   }
 }
 
+/**
+ * A command could not do its work for a reason outside the program (a server that does not answer, a database
+ * that refuses): the message says what failed, where, and what to try. Exit 1, one line, no stack.
+ */
+export class CommandError extends SmartmaintError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { cause });
+  }
+}
+
 /** The outbox could not store something (disk full, I/O error). Retryable: the device keeps the message. */
 export class StorageError extends SmartmaintError {
   constructor(message: string, cause?: unknown) {
@@ -71,4 +81,26 @@ export function isRetryableStatus(status: number): boolean {
 export function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'SMARTMAINT_INTERNAL';
+}
+
+/** An error's message on one line (drivers put newlines and stacks in theirs), with its code when it has one. */
+export function oneLine(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown } | null;
+  const raw = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
+  // AggregateError (several addresses refused) has an empty message; its first error says enough.
+  const first = (err as { errors?: unknown[] } | null)?.errors?.[0];
+  const text = (raw === String(err) && first !== undefined ? oneLine(first) : raw).split('\n')[0]!.trim();
+  const code = typeof e?.code === 'string' && !text.includes(e.code) ? ` (${e.code})` : '';
+  return `${text}${code}`;
+}
+
+/** A URL fit for a message: the password, if any, replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
 }

@@ -17,7 +17,7 @@ import { UsageError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { Demo, DEMO_DEFAULTS } from './demo.js';
 
-const USAGE = `usage: smartmaint demo [options]
+export const usage = `usage: smartmaint demo [options]
   --state-dir DIR    where the demo keeps its databases, keys and log (default ${DEMO_DEFAULTS.stateDir})
   --reset            delete the state dir first
   --host ADDR        address every listener binds (default ${DEMO_DEFAULTS.host})
@@ -44,10 +44,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       rate: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     } }));
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(err as Error).message}\n${usage}`);
   }
   if (values.help) {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage);
     return 0;
   }
   const level = values['log-level'] ?? 'info';
