@@ -133,7 +133,7 @@ export const gatewayFlags: readonly FlagSpec[] = [
   { flag: 'durability', path: 'outbox.durability', type: 'string', description: 'power-loss | process-crash' },
   { flag: 'allow-anonymous', path: 'mqtt.allowAnonymous', type: 'boolean', description: 'accept MQTT clients without credentials' },
   { flag: 'models-dir', path: 'scoring.modelsDir', type: 'string', description: 'models folder' },
-  { flag: 'scoring', path: 'scoring.enabled', type: 'boolean', description: 'score readings with the models (SMARTMAINT_SCORING=false turns it off)' },
+  { flag: 'scoring', path: 'scoring.enabled', type: 'boolean', description: 'score readings with the models; --no-scoring turns scoring off' },
   { flag: 'cloud-url', path: 'sync.cloudUrl', type: 'string', description: 'cloud ingestion API base URL' },
   { flag: 'api-key-file', path: 'sync.apiKeyFile', type: 'string', description: 'file holding the gateway API key' },
 ];

@@ -24,7 +24,13 @@ interface JsonSchema {
   required?: string[];
 }
 
-interface Row { path: string; type: string; default: unknown; description: string; flag?: string; env?: string }
+interface Row {
+  path: string; type: string; default: unknown; description: string; flag?: string; env?: string;
+  /** A section that is off unless configured. */
+  unsetIsOff?: boolean;
+  /** A field of such a section: its default applies only once the section is set. */
+  inOptional?: boolean;
+}
 
 function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
@@ -36,15 +42,21 @@ function typeOf(s: JsonSchema): string {
   return `${t}${s.format ? ` (${s.format})` : ''}${t.startsWith('integer') || t.startsWith('number') ? range : ''}`;
 }
 
-function rows(schema: JsonSchema, prefix: string, flags: readonly FlagSpec[], out: Row[]): Row[] {
+function rows(schema: JsonSchema, prefix: string, flags: readonly FlagSpec[], out: Row[], inOptional = false): Row[] {
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (prop.type === 'object' && prop.properties) {
-      rows(prop, path, flags, out);
+      // A section without a default (e.g. mqtt.tls) is off until configured: say so, and qualify its fields' defaults.
+      const optional = prop.default === undefined && !(schema.required ?? []).includes(key);
+      if (optional) {
+        const text = prop.description ?? '';
+        out.push({ path, type: 'object', default: undefined, description: /\bunset\b/i.test(text) ? text : `${text} Unset (the default): off.`.trim(), unsetIsOff: true });
+      }
+      rows(prop, path, flags, out, inOptional || optional);
       continue;
     }
     const flag = flags.find((f) => f.path === path);
-    const row: Row = { path, type: typeOf(prop), default: prop.default, description: prop.description ?? '' };
+    const row: Row = { path, type: typeOf(prop), default: prop.default, description: prop.description ?? '', inOptional };
     if (flag) {
       row.flag = `--${flag.flag}`;
       const env = envNameFor(flag);
@@ -59,7 +71,8 @@ export function configReference(title: string, schema: z.ZodType, flags: readonl
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const lines = [`### ${title}`, '', '| option | type | default | flag / env | meaning |', '| --- | --- | --- | --- | --- |'];
   for (const r of rows(json, '', flags, [])) {
-    const dflt = dynamicDefaults[r.path] ?? (r.default === undefined ? '—' : `\`${JSON.stringify(r.default)}\``);
+    const given = r.default === undefined ? (r.unsetIsOff ? 'unset (off)' : '—') : `\`${JSON.stringify(r.default)}\``;
+    const dflt = dynamicDefaults[r.path] ?? (r.inOptional && r.default !== undefined ? `${given} once the section is set` : given);
     const flag = [r.flag ? `\`${r.flag}\`` : '', r.env ? `\`${r.env}\`` : ''].filter(Boolean).join('<br>') || '—';
     lines.push(`| \`${r.path}\` | ${r.type} | ${dflt} | ${flag} | ${r.description.replace(/\|/g, '\\|')} |`);
   }
