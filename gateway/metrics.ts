@@ -50,7 +50,7 @@ export class GatewayMetrics {
     this.syncRefused = new Counter({ name: 'smartmaint_sync_readings_refused_total', help: 'Readings the cloud refused; kept locally as dead letters with the reason.', registers });
     this.syncBatches = new Counter({ name: 'smartmaint_sync_batches_total', help: 'Batch requests by result (ok, retry, auth, split, rekey).', labelNames: ['result'], registers });
     this.syncBytes = new Counter({ name: 'smartmaint_sync_bytes_total', help: 'Request body bytes sent to the cloud (gzip).', registers });
-    this.syncState = new Gauge({ name: 'smartmaint_sync_state', help: 'Sync state: 1 for the current one (disabled, idle, syncing, retrying, auth-failed).', labelNames: ['state'], registers });
+    this.syncState = new Gauge({ name: 'smartmaint_sync_state', help: 'Uplink state from the last contact with the cloud (batch or heartbeat): 1 for the current one (standalone, never-connected, unreachable, key-rejected, backlog, synced).', labelNames: ['state'], registers });
     this.syncLastSuccess = new Gauge({ name: 'smartmaint_sync_last_success_timestamp_seconds', help: 'When the cloud last accepted a batch.', registers });
     this.syncInFlight = new Gauge({ name: 'smartmaint_sync_inflight_batches', help: 'Batches awaiting a cloud answer.', registers });
     this.oldestPendingAge = new Gauge({ name: 'smartmaint_outbox_oldest_pending_age_seconds', help: 'Age of the oldest reading not yet synced (0 when none).', registers });

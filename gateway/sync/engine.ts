@@ -22,9 +22,9 @@ import { encodeBatchBody } from './batch-body.js';
 import { CloudClient } from './cloud-client.js';
 import type { KeySource } from './key-source.js';
 import { classifyError, classifyStatus, type BatchOutcome } from './outcome.js';
+import { CloudContact, contactResultOf, type ContactSnapshot } from './contact.js';
 
 export type SyncState = 'disabled' | 'idle' | 'syncing' | 'retrying' | 'auth-failed';
-const STATES: readonly SyncState[] = ['disabled', 'idle', 'syncing', 'retrying', 'auth-failed'];
 
 export interface SyncConfig {
   batchMaxReadings: number;
@@ -64,6 +64,8 @@ export interface SyncStatus {
   backlogUpToSeq: number;
   readingsSynced: number;
   bytesSent: number;
+  /** The last contact with the cloud of any kind (batch or heartbeat): what the uplink words are built from. */
+  contact: ContactSnapshot;
 }
 
 export class SyncEngine {
@@ -95,6 +97,7 @@ export class SyncEngine {
   #pumpScheduled: NodeJS.Immediate | undefined;
   #probing = false;
   #idleWaiters: Array<() => void> = [];
+  readonly #contact = new CloudContact();
   #status = {
     lastSuccessAt: null as number | null,
     lastFailure: null as { at: number; reason: string } | null,
@@ -162,6 +165,17 @@ export class SyncEngine {
     });
   }
 
+  /** A heartbeat's answer (HTTP status) or transport failure: contact with the cloud like any batch. */
+  heartbeatResult(result: { status: number } | { error: string }): void {
+    const at = this.#clock();
+    if ('status' in result) {
+      this.#contact.record({ at, via: 'heartbeat', result: contactResultOf(result.status), detail: `http-${result.status}` });
+      if (result.status < 500) this.linkUp();
+    } else {
+      this.#contact.record({ at, via: 'heartbeat', result: 'failed', detail: result.error });
+    }
+  }
+
   /** Evidence the cloud answers (a heartbeat got through): stop waiting for the backoff timer. */
   linkUp(): void {
     if (this.#state === 'retrying') {
@@ -182,6 +196,7 @@ export class SyncEngine {
       pending: this.#store.pending,
       oldestPendingAgeMs: oldest ? Math.max(0, this.#clock() - oldest.receivedAt) : null,
       backlogUpToSeq: this.#liveStart,
+      contact: this.#contact.snapshot(),
     };
   }
 
@@ -364,6 +379,11 @@ export class SyncEngine {
   #handle(batch: Batch, outcome: BatchOutcome, body: any): void {
     const now = this.#clock();
     this.#metrics.syncBatches.inc({ result: outcome.kind });
+    this.#contact.record({
+      at: now, via: 'batch',
+      result: outcome.kind === 'retry' ? 'failed' : outcome.kind === 'auth' ? 'key-rejected' : 'ok',
+      detail: outcome.kind === 'retry' ? outcome.reason : outcome.kind === 'auth' ? `http-${outcome.status}` : outcome.kind,
+    });
     switch (outcome.kind) {
       case 'ok': {
         const rejected = new Map<number, string>();
@@ -538,7 +558,6 @@ export class SyncEngine {
   #setState(state: SyncState, force = false): void {
     if (state === this.#state && !force) return;
     this.#state = state;
-    for (const s of STATES) this.#metrics.syncState.set({ state: s }, s === state ? 1 : 0);
   }
 
   #isDrained(): boolean {

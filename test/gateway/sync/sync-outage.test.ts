@@ -15,7 +15,9 @@ t.test('cloud killed during load and restarted: no loss, no duplicates, backlog 
   const t0 = Date.now();
   await pubs.waitForAcks(1500); // the gateway keeps acknowledging while the cloud is away
   const during = (await gatewayJson(sys.gateway.httpPort, '/health/detailed')).components.sync;
-  t.equal(during.state, 'retrying', 'sync knows the cloud is away');
+  t.equal(during.engineState, 'retrying', 'sync knows the cloud is away');
+  t.equal(during.state, 'unreachable', 'and says so in the uplink words');
+  t.match(during.words, /^cloud unreachable since /);
   t.ok(during.pending > 0, 'a backlog builds up');
   t.comment(`outage phase ${Date.now() - t0} ms`);
   sys.cloud = await spawnCloud(sys.cloudDir, sys.cloudPort);
