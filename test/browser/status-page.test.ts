@@ -27,7 +27,7 @@ if (!hasChromium()) {
     await page.waitForFunction(([sel, before]) => (globalThis as any).document.querySelector(sel!)?.textContent !== before, [value, first] as const);
     t.not(await page.textContent(value), first, 'engine-45 value changes live');
     // The cloud may answer 503 for a moment on a loaded machine (the sync retries): any of the plain-word states.
-    t.match(await page.textContent('#uplink'), /^(synced|backlog \d+ readings, oldest .+ ago|cloud unreachable since .+)$/, 'uplink in plain words');
+    t.match(await page.textContent('#uplink'), /^(synced \(last contact \d+ s ago\)|backlog \d+ readings, oldest .+ ago|cloud unreachable since .+)$/, 'uplink in plain words');
     t.ok(Number(await page.textContent('#ingest-rate')) > 0, 'ingest rate shown');
     t.match(await page.textContent('#clients tbody'), /smartmaint-demo-replay/, 'the replay is listed as a broker client');
     t.match(await page.textContent('#models tbody'), /turbofan-rul/, 'models loaded are listed');

@@ -8,6 +8,10 @@
   var cards = {}; // asset -> card elements
   var chosenSensor = {}; // asset -> sensor shown in its chart
   var last = null;
+  var receivedAt = 0; // this browser's clock when `last` arrived
+  var lostAt = null; // this browser's clock when the stream was found dead; null while live
+  // Snapshots come every second: a stream silent for this long is dead even if the socket has not said so.
+  var SILENCE_MS = 5000;
 
   var ui = window.SmartMaintUI;
   var $ = ui.$, el = ui.el, ago = ui.ago, fmt = ui.fmt;
@@ -151,13 +155,24 @@
     });
   }
 
-  function render(s) {
-    var now = s.ts;
+  // The gateway's time now, read from the last snapshot plus what this browser's clock says has passed since:
+  // while the stream is lost, ages keep counting from the figures' own time.
+  function gatewayNow() { return last ? last.ts + Math.max(0, Date.now() - receivedAt) : Date.now(); }
+
+  // The uplink words carry an age; recount it so it does not freeze while the page is cut off.
+  function uplinkWords(u, now) {
+    if (u.kind === 'synced' && u.lastContactAt) return 'synced (last contact ' + ago(now - u.lastContactAt) + ' ago)';
+    if (u.failingSince && /\([^()]* ago\)$/.test(u.words)) return u.words.replace(/\([^()]* ago\)$/, '(' + ago(now - u.failingSince) + ' ago)');
+    return u.words;
+  }
+
+  function render(s, at) {
+    var now = at || s.ts;
     $('#gateway-id').textContent = s.gatewayId;
     $('#version').textContent = 'SmartMaint ' + s.version;
     $('#updated').textContent = new Date(now).toLocaleTimeString();
     var up = $('#uplink');
-    up.textContent = s.uplink.words;
+    up.textContent = uplinkWords(s.uplink, now);
     up.className = 'big state-' + s.uplink.kind;
     var detail = [];
     if (s.uplink.drainEtaS !== null) detail.push('drains in about ' + ago(s.uplink.drainEtaS * 1000));
@@ -226,16 +241,52 @@
     $('#export-link').href = '/api/v1/export?' + q.toString();
   }
 
-  function connect() {
+  function hhmmss(ts) {
+    var d = new Date(ts);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map(function (n) { return (n < 10 ? '0' : '') + n; }).join(':');
+  }
+
+  // Everything on screen stops being true when the stream dies: grey it out and say since when, so nobody reads
+  // a dead gateway's last "synced" as current. The figures' time is the last snapshot's.
+  function lost() {
+    if (lostAt !== null) return;
+    lostAt = Date.now();
     var live = $('#live');
+    live.textContent = 'connection lost';
+    live.className = 'pill down';
+    document.body.classList.add('lost');
+    var banner = $('#lost');
+    banner.textContent = last
+      ? 'connection to the gateway lost at ' + hhmmss(last.ts) + ' — figures are from then'
+      : 'no connection to the gateway (since ' + hhmmss(lostAt) + ')';
+    banner.hidden = false;
+  }
+
+  function found() {
+    lostAt = null;
+    var live = $('#live');
+    live.textContent = 'live';
+    live.className = 'pill live';
+    document.body.classList.remove('lost');
+    $('#lost').hidden = true;
+  }
+
+  function connect() {
     var es = new EventSource('/api/v1/status/stream');
-    es.onopen = function () { live.textContent = 'live'; live.className = 'pill live'; };
-    es.onerror = function () { live.textContent = 'reconnecting…'; live.className = 'pill down'; };
+    es.onerror = function () { if (es.readyState !== EventSource.OPEN) lost(); };
     es.onmessage = function (ev) {
       try { last = JSON.parse(ev.data); } catch (e) { return; }
+      receivedAt = Date.now();
+      if (lostAt !== null || $('#live').className !== 'pill live') found();
       render(last);
     };
+    // One timer for the page: notice a silent stream, and keep the ages counting while cut off.
+    setInterval(function () {
+      if (lostAt === null && Date.now() - (receivedAt || pageStart) > SILENCE_MS) lost();
+      if (lostAt !== null && last) render(last, gatewayNow());
+    }, 1000);
   }
+  var pageStart = Date.now();
 
   document.addEventListener('DOMContentLoaded', function () {
     $('#export').addEventListener('input', exportLink);
