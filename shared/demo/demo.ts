@@ -30,6 +30,8 @@ export interface DemoOptions {
   gatewayId: string;
   heartbeatSchedule: string;
   fleet: { staleAfterMs: number; offlineAfterMs: number };
+  /** The gateway's retention: synced readings kept this long, and a disk budget for the outbox. */
+  retention: { syncedMaxAgeMs: number; outboxMaxBytes: number };
   /** Replaces the provisioned gateway key (tests: a key the cloud refuses). */
   gatewayApiKey?: string;
 }
@@ -42,6 +44,9 @@ export const DEMO_DEFAULTS: DemoOptions = {
   gatewayId: 'demo-gateway',
   heartbeatSchedule: '*/5 * * * * *',
   fleet: { staleAfterMs: 15_000, offlineAfterMs: 30_000 },
+  // The replay writes about 6 MB a minute; unbounded, a demo left running fills the disk in days. An hour of
+  // synced history is more than the pages show, and the budget caps what an outage can pile up.
+  retention: { syncedMaxAgeMs: 3_600_000, outboxMaxBytes: 512 * 1_048_576 },
 };
 
 export interface DemoUrls {
@@ -100,6 +105,8 @@ export class Demo {
         mqtt: { host: o.host, port: ports.mqtt.port, allowAnonymous: true },
         http: { host: o.host, port: ports.http.port },
         sync: { cloudUrl: `http://${urlHost(o.host)}:${cloud.port}`, heartbeatSchedule: o.heartbeatSchedule },
+        retention: { syncedMaxAgeMs: o.retention.syncedMaxAgeMs },
+        outbox: { maxBytes: o.retention.outboxMaxBytes, whenFull: 'drop-oldest' },
         log: { level: this.log.level },
       });
       this.gateway = new Gateway({ config: gatewayConfig, log: this.log.child({ program: 'gateway' }), apiKey: o.gatewayApiKey ?? keys.gatewayKey });
