@@ -109,7 +109,7 @@ export class ScoringEngine {
   private readonly timer: (() => number) | null;
   private readonly metrics: ScoringMetrics;
   private readonly windows = new FeatureWindows();
-  private readonly alerts = new AlertTracker();
+  private readonly alerts: AlertTracker;
   private readonly latestByAsset = new Map<string, Record<string, LatestScore>>();
   /** `${model}/${output}` per version and output, built once instead of per scored event. */
   private readonly latestKeys = new WeakMap<VersionEntry, string[]>();
@@ -126,6 +126,7 @@ export class ScoringEngine {
   constructor(deps: ScoringEngineDeps) {
     this.deps = deps;
     this.config = Object.freeze(scoringConfigSchema.parse(deps.config ?? {}));
+    this.alerts = new AlertTracker({ defaultForMs: this.config.alertForMs });
     this.log = deps.log.child({ component: 'scoring' });
     this.timer = deps.timer ?? null;
     this.metrics = new ScoringMetrics(deps.registry ?? new Registry());
