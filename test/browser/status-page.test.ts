@@ -33,7 +33,7 @@ if (!hasChromium()) {
     t.match(await page.textContent('#models tbody'), /turbofan-rul/, 'models loaded are listed');
 
     // A degrading engine crosses the RUL warning threshold: the alert is shown.
-    await page.waitForSelector('#alerts li.warning, #alerts li.critical');
+    await page.waitForSelector('#alerts li.warning, #alerts li.critical', { timeout: 90_000 });
     const alert = await page.textContent('#alerts');
     t.match(alert, /engine-(31|34|68): (warning|critical) — rul/, 'an RUL alert on a degrading engine');
     t.ok(await page.$('[data-asset] [data-output="rul"] svg.chart polyline'), 'RUL chart drawn');
