@@ -448,6 +448,11 @@ export class ScoringEngine {
     return (this.models?.get(model, version)?.manifest?.thresholds ?? []).filter((t) => t.output === output);
   }
 
+  /** The unit a manifest gives an output (e.g. `cycles` for RUL), or null. */
+  outputUnit(model: string, version: string, output: string): string | null {
+    return this.models?.get(model, version)?.manifest?.outputs.find((o) => o.name === output)?.unit ?? null;
+  }
+
   latest(asset: string): Record<string, LatestScore> {
     // copies: the engine updates its own entries in place
     const out: Record<string, LatestScore> = {};

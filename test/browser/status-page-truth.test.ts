@@ -2,7 +2,8 @@
  * The status page never claims what is not true, in real Chromium against a real gateway: with a cloud that was
  * never reached it says "never connected" (the same words as /health/detailed, the same kind as the
  * smartmaint_sync_state metric), and when its live stream dies it greys everything out, says since when the
- * figures are, and keeps their ages counting.
+ * figures are, and keeps their ages counting. Assets show when each (and each sensor) was last seen, a silent
+ * one is marked stale, and the cards come by severity; empty lists say "none".
  */
 import { createServer } from 'node:net';
 import t from 'tap';
@@ -68,5 +69,48 @@ if (!hasChromium()) {
     t.match(await page.textContent('#uplink'), /^never connected: cloud unreachable since .+ \(\d+ s ago\)$/, 'ages keep counting while cut off');
     await screenshot(page, 'status-page-lost');
     t.same(errors.filter((e) => !/ERR_CONNECTION_REFUSED|status\/stream/.test(e)), [], 'no console errors besides the refused reconnects');
+  });
+
+  t.test('last seen per asset and sensor, a silent asset marked stale and ranked by severity, plain wording', async (t) => {
+    const dir = tempDir();
+    const gateway = await startGateway(dir);
+    const browser = await openBrowser();
+    t.teardown(async () => {
+      await browser.close();
+      await gateway.stop();
+      removeDir(dir);
+    });
+    const now = Date.now();
+    const device = await connect(gateway.mqttPort, { clientId: 'plc-1' });
+    // zz-bench: a one-off run two minutes ago, one reading a second; pump-1: live.
+    for (let i = 5; i > 0; i--) await publish(device, 'telemetry/zz-bench/temp', JSON.stringify({ ts: now - 120_000 - i * 1000, value: i }));
+    for (let i = 5; i >= 0; i--) {
+      await publish(device, 'telemetry/pump-1/temp', JSON.stringify({ ts: now - i * 1000, value: 20 + i }));
+      await publish(device, 'telemetry/pump-1/rpm', JSON.stringify({ ts: now - i * 1000 - 3000, value: 900 }));
+    }
+
+    const { page, errors } = browser;
+    await page.goto(`http://127.0.0.1:${gateway.httpPort}/`);
+    await page.waitForSelector('[data-asset="zz-bench"][data-severity="stale"]');
+    const order = await page.$$eval('#assets [data-asset]', (cards) => cards.map((c) => c.getAttribute('data-asset')));
+    t.same(order, ['zz-bench', 'pump-1'], 'stale before healthy, whatever the names');
+    t.match(await page.textContent('[data-asset="zz-bench"] .seen'),
+      /^last seen 2 min ago — silent for more than 10 s \(usually every 1 s\)$/, 'says how long and how unusual');
+    t.match(await page.textContent('[data-asset="zz-bench"] .badges'), /stale/);
+    t.match(await page.textContent('[data-asset="pump-1"] .seen'), /^last seen \d+ s ago$/);
+    t.equal(await page.getAttribute('[data-asset="pump-1"]', 'data-severity'), 'healthy');
+    t.match(await page.textContent('[data-asset="pump-1"] .values [data-sensor="rpm"]'), /^rpm 900\.0 · \d+ s ago$/, 'last seen per sensor');
+    t.match(await page.textContent('[data-asset="pump-1"] .sensor-age'), /^\d+ s ago$/, 'the shown sensor\'s age');
+
+    // Wording: counts agree in number, empty lists say so, the empty alert row has no severity bar.
+    await page.waitForFunction(() => /^1 broker client$/.test((globalThis as any).document.querySelector('#client-count')?.textContent ?? ''));
+    t.equal(await page.textContent('#models tbody'), 'none', 'no models: "none", not bare headers');
+    t.equal(await page.textContent('#dead-letters tbody'), 'none', 'no refused messages: "none"');
+    t.equal(await page.evaluate(() => (globalThis as any).getComputedStyle((globalThis as any).document.querySelector('#alerts li.muted')).borderLeftColor),
+      'rgba(0, 0, 0, 0)', 'no coloured bar on the "none" alert row');
+    await endClient(device);
+    await page.waitForFunction(() => /^0 broker clients$/.test((globalThis as any).document.querySelector('#client-count')?.textContent ?? ''));
+    await screenshot(page, 'status-page-stale');
+    t.same(errors, [], 'no console errors');
   });
 }

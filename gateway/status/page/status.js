@@ -83,6 +83,8 @@
     var badges = el('span', 'badges');
     title.appendChild(badges);
     root.appendChild(title);
+    var seen = el('p', 'seen muted');
+    root.appendChild(seen);
     var outputs = el('div', 'outputs');
     root.appendChild(outputs);
     var pick = el('label', 'sensor-pick', 'Sensor ');
@@ -92,6 +94,8 @@
     pick.appendChild(select);
     var current = el('span', 'value sensor-value');
     pick.appendChild(current);
+    var currentAge = el('span', 'muted sensor-age');
+    pick.appendChild(currentAge);
     root.appendChild(pick);
     var sensorChart = el('div', 'sensor-chart');
     root.appendChild(sensorChart);
@@ -100,7 +104,8 @@
     var values = el('div', 'values');
     details.appendChild(values);
     root.appendChild(details);
-    c = cards[asset] = { root: root, badges: badges, outputs: outputs, select: select, current: current, sensorChart: sensorChart, values: values, sensors: '' };
+    c = cards[asset] = { root: root, badges: badges, seen: seen, outputs: outputs, select: select, current: current, currentAge: currentAge,
+      sensorChart: sensorChart, values: values, sensors: '' };
     loadHistory(asset);
     return c;
   }
@@ -110,15 +115,21 @@
     Object.keys(a.sensors).forEach(function (s) { push(a.asset, s, a.sensors[s]); });
     a.outputs.forEach(function (o) { push(a.asset, o.series, [o.ts, o.value]); });
     c.root.classList.toggle('alerting', a.alerts.length > 0);
+    c.root.classList.toggle('stale', a.severity === 'stale');
+    c.root.setAttribute('data-severity', a.severity);
     c.badges.textContent = '';
-    a.alerts.forEach(function (al) { c.badges.appendChild(el('span', 'badge ' + al.severity, al.severity + ': ' + al.output)); });
+    a.alerts.forEach(function (al) { c.badges.appendChild(el('span', 'badge ' + al.severity, al.severity + ': ' + words(al.output))); });
+    if (a.severity === 'stale') c.badges.appendChild(el('span', 'badge stale', 'stale'));
+    c.seen.textContent = a.lastSeenAt === null ? 'no readings yet'
+      : 'last seen ' + ago(now - a.lastSeenAt) + ' ago' + (a.severity === 'stale'
+        ? ' — silent for more than ' + ago(a.staleAfterMs) + (a.intervalMs ? ' (usually every ' + ago(a.intervalMs) + ')' : '') : '');
     c.outputs.textContent = '';
     a.outputs.forEach(function (o) {
       var box = el('div', 'output');
       box.setAttribute('data-output', o.output);
       var label = el('div', 'label');
-      label.appendChild(el('span', null, o.output.replace(/_/g, ' ') + ' (' + o.model + ' ' + o.version + ')'));
-      var value = el('span', 'value', fmt(o.value));
+      label.appendChild(el('span', null, words(o.output) + (o.unit ? ' (' + o.unit + ')' : '') + ' · ' + o.model + ' ' + o.version));
+      var value = el('span', 'value', fmt(o.value) + (o.unit ? ' ' + o.unit : ''));
       label.appendChild(value);
       box.appendChild(label);
       var series = (history[a.asset] || {})[o.series] || [];
@@ -137,17 +148,31 @@
     var latest = a.sensors[shown];
     c.current.textContent = latest ? fmt(latest[1]) : '–';
     c.current.setAttribute('data-sensor', shown || '');
+    c.currentAge.textContent = latest ? ago(now - latest[0]) + ' ago' : '';
     c.sensorChart.innerHTML = chart(((history[a.asset] || {})[shown]) || [], []);
     c.values.textContent = '';
     names.forEach(function (n) {
       var cell = el('span', null, n + ' ' + fmt(a.sensors[n][1]));
+      cell.appendChild(el('span', 'muted age', ' · ' + ago(now - a.sensors[n][0]) + ' ago'));
       cell.setAttribute('data-sensor', n);
       c.values.appendChild(cell);
     });
   }
 
+  // Output and model names are identifiers (anomaly_score); people read words.
+  function words(name) { return String(name).replace(/_/g, ' '); }
+
   function rows(tbody, items, cells) {
     tbody.textContent = '';
+    if (!items.length) {
+      // An empty table says so instead of showing bare headers.
+      var none = el('td', 'muted', 'none');
+      none.colSpan = tbody.parentNode.querySelectorAll('thead th').length;
+      var tr0 = el('tr');
+      tr0.appendChild(none);
+      tbody.appendChild(tr0);
+      return;
+    }
     items.forEach(function (item) {
       var tr = el('tr');
       cells(item).forEach(function (v, i) { tr.appendChild(el('td', i === 4 ? 'wrap' : null, v)); });
@@ -182,7 +207,7 @@
     if (s.uplink.lastFailure && s.uplink.kind !== 'synced') detail.push(s.uplink.lastFailure);
     $('#uplink-detail').textContent = detail.join(' · ');
     $('#ingest-rate').textContent = fmt(s.ingestRate);
-    $('#client-count').textContent = s.clients.length;
+    $('#client-count').textContent = s.clients.length + (s.clients.length === 1 ? ' broker client' : ' broker clients');
     var budget = s.disk.budgetBytes;
     $('#disk').textContent = bytes(s.disk.usedBytes) + (budget ? ' of ' + bytes(budget) : ' (no budget set)');
     var share = budget ? Math.min(1, s.disk.usedBytes / budget) : 0;
@@ -197,16 +222,19 @@
     if (!alerts.length) list.appendChild(el('li', 'muted', 'none'));
     alerts.forEach(function (x) {
       var al = x.al;
-      list.appendChild(el('li', al.severity, x.asset + ': ' + al.severity + ' — ' + al.output.replace(/_/g, ' ') + ' ' + fmt(al.value) +
+      list.appendChild(el('li', al.severity, x.asset + ': ' + al.severity + ' — ' + words(al.output) + ' ' + fmt(al.value) +
         ' (threshold ' + fmt(al.threshold) + ', ' + al.model + ') since ' + when(al.ts, now)));
     });
 
     var assets = $('#assets');
     if (s.assets.length && assets.querySelector('p.muted')) assets.textContent = '';
-    s.assets.forEach(function (a) {
-      renderAsset(a, now);
-      if (!cards[a.asset].root.parentNode) assets.appendChild(cards[a.asset].root);
-    });
+    s.assets.forEach(function (a) { renderAsset(a, now); });
+    // The gateway sends assets by severity (critical, warning, stale, healthy), then name: keep the cards in that order.
+    var order = s.assets.map(function (a) { return a.asset; });
+    var shown = Array.prototype.map.call(assets.children, function (e) { return e.getAttribute('data-asset'); });
+    if (order.join('\u0000') !== shown.slice(0, order.length).join('\u0000')) {
+      order.forEach(function (name) { assets.appendChild(cards[name].root); });
+    }
 
     rows($('#clients tbody'), s.clients, function (c) {
       return [c.id, c.address, when(c.connectedAt, now), c.lastMessageAt ? when(c.lastMessageAt, now) : 'never', c.messages];
