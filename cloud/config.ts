@@ -47,8 +47,9 @@ export const cloudConfigSchema = z.strictObject({
            * Sustained requests per second per key; 0 disables. A gateway draining a backlog sends up to a few
            * hundred batches a second, so the default protects against runaways without throttling a drain.
            */
-          requestsPerSecond: z.number().min(0).default(500),
-          burst: z.number().int().min(1).default(1_000),
+          requestsPerSecond: z.number().min(0).default(500)
+            .describe('Sustained requests per second per key and instance (token bucket); 0 disables; answered 429 with Retry-After beyond it.'),
+          burst: z.number().int().min(1).default(1_000).describe('Requests a key may send at once before the rate applies.'),
         })
         .prefault({}),
     })

@@ -37,7 +37,7 @@ export class GatewayMetrics {
     this.readingsStored = new Counter({ name: 'smartmaint_readings_stored_total', help: 'Readings committed to the outbox.', registers });
     this.readingsRejected = new Counter({ name: 'smartmaint_readings_rejected_total', help: 'Telemetry messages dead-lettered, by reason.', labelNames: ['reason'], registers });
     this.readingsDeduplicated = new Counter({ name: 'smartmaint_readings_deduplicated_total', help: 'MQTT QoS 1 redeliveries of messages already stored, acknowledged without storing again.', registers });
-    this.readingsLost = new Counter({ name: 'smartmaint_readings_lost_total', help: 'QoS 0 readings that could not be stored (storage failure); QoS 1 senders are never acknowledged for these.', labelNames: ['reason'], registers });
+    this.readingsLost = new Counter({ name: 'smartmaint_readings_lost_total', help: 'Readings not kept, by reason: QoS 0 during a storage failure or refused under reject-new, dropped or folded under the disk budget (each accounted for in a gap record); QoS 1 senders are never acknowledged for these.', labelNames: ['reason'], registers });
     this.mqttMessages = new Counter({ name: 'smartmaint_mqtt_messages_total', help: 'MQTT PUBLISH packets received from clients, by kind.', labelNames: ['kind'], registers });
     this.mqttClients = new Gauge({ name: 'smartmaint_mqtt_clients', help: 'Connected MQTT clients.', registers });
     this.mqttConnectionsRefused = new Counter({ name: 'smartmaint_mqtt_connections_refused_total', help: 'MQTT connections closed by the gateway, by reason.', labelNames: ['reason'], registers });

@@ -1,6 +1,7 @@
 /**
  * Generates the configuration reference (docs/configuration.md) and the commented example configs
- * (deploy/*.example.json) from the zod schemas, so documentation cannot drift from the code.
+ * (deploy/*.example.json) from the zod schemas, and embeds the metrics, error and command tables
+ * (shared/reference-docs.ts) in the README, so documentation cannot drift from the code.
  * `npm run docs:config` writes them; a test fails when they are stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { envNameFor, type FlagSpec } from './config-layers.js';
 import { projectRoot } from './version.js';
+import { cliReference, errorsReference, metricsReference, mlBodiesReference } from './reference-docs.js';
 
 interface JsonSchema {
   type?: string | string[];
@@ -107,6 +109,16 @@ export function exampleConfig(schema: z.ZodType, overrides: Record<string, unkno
   return `${render(json, '', '')}\n`;
 }
 
+/** Replaces what stands between `<!-- name:start -->` and `<!-- name:end -->` (left as is without the markers). */
+export function embed(text: string, name: string, content: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return text;
+  return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`;
+}
+
 export async function generate(): Promise<Record<string, string>> {
   const { gatewayConfigSchema, gatewayFlags } = await import('../gateway/config.js');
   const { cloudConfigSchema, cloudFlags } = await import('../cloud/config.js');
@@ -124,17 +136,17 @@ export async function generate(): Promise<Record<string, string>> {
     configReference('Cloud (`smartmaint cloud`)', cloudConfigSchema, cloudFlags),
     '',
   ].join('\n');
-  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-  const start = '<!-- config-reference:start -->';
-  const end = '<!-- config-reference:end -->';
-  const before = readme.slice(0, readme.indexOf(start) + start.length);
-  const after = readme.slice(readme.indexOf(end));
-  const embedded = readme.includes(start) && readme.includes(end)
-    ? `${before}\n${doc.split('\n').slice(2).join('\n').replace(/^### /gm, '#### ')}\n${after}`
-    : readme;
+  const cli = await cliReference();
+  let readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  readme = embed(readme, 'config-reference', doc.split('\n').slice(2).join('\n').replace(/^### /gm, '#### '));
+  readme = embed(readme, 'metrics-reference', await metricsReference());
+  readme = embed(readme, 'error-reference', errorsReference());
+  readme = embed(readme, 'cli-reference', cli.table);
   return {
-    'README.md': embedded,
+    'README.md': readme,
     'docs/configuration.md': doc,
+    'docs/cli.md': `${cli.page.trimEnd()}\n`,
+    'docs/origin-api.md': embed(readFileSync(join(projectRoot, 'docs/origin-api.md'), 'utf8'), 'ml-bodies', await mlBodiesReference()),
     // Defaults that depend on the machine or the checkout are left unset (commented out) in the example.
     'deploy/gateway.example.json': exampleConfig(gatewayConfigSchema,
       { gatewayId: 'site-1-gw-1', dataDir: '/var/lib/smartmaint-gateway', 'scoring.modelsDir': undefined }),
