@@ -16,6 +16,7 @@ import type { CliIo } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { Demo, DEMO_DEFAULTS } from './demo.js';
+import { uplinkView } from '../../gateway/status/uplink-words.js';
 
 export const usage = `usage: smartmaint demo [options]
   --state-dir DIR    where the demo keeps its databases, keys and log (default ${DEMO_DEFAULTS.stateDir})
@@ -97,7 +98,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (!g) return;
       const s = g.sync.status();
       const alerts = g.scoringStage?.openAlerts().length ?? 0;
-      io.stdout.write(`\r\x1b[K  ${demo.published} messages replayed · ${s.readingsSynced} readings synced · uplink ${s.state} · ${alerts} open alert(s)`);
+      const uplink = uplinkView(s, Date.now(), null).words;
+      io.stdout.write(`\r\x1b[K  ${demo.published} messages replayed · ${s.readingsSynced} readings synced · uplink ${uplink} · ${alerts} open alert(s)`);
     }, 1_000)
     : undefined;
   progress?.unref();
