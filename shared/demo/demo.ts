@@ -40,7 +40,8 @@ export const DEMO_DEFAULTS: DemoOptions = {
   stateDir: '.demo',
   host: '127.0.0.1',
   ports: { cloud: 8090, http: 8080, mqtt: 1883 },
-  rate: 16,
+  // One cycle a second per engine: the RUL trend reads as a trend, and the first alert comes within a minute.
+  rate: DEMO_ENGINES.length,
   gatewayId: 'demo-gateway',
   heartbeatSchedule: '*/5 * * * * *',
   fleet: { staleAfterMs: 15_000, offlineAfterMs: 30_000 },
@@ -130,16 +131,17 @@ export class Demo {
 
   /** Which engines are replayed, for the banner. */
   describeReplay(): string {
-    return `C-MAPSS FD001 engines ${DEMO_ENGINES.slice(0, 3).map((u) => `engine-${u}`).join(', ')} (near failure) and ` +
-      `engine-${DEMO_ENGINES[3]} (healthy), ${this.options.rate} messages/s`;
+    const perEngineS = DEMO_ENGINES.length / this.options.rate;
+    return `C-MAPSS FD001 engines run to failure: ${DEMO_ENGINES.map((d) => `engine-${d.unit} (${d.startRul} cycles left)`).join(', ')}; `
+      + `one cycle per engine every ${Number(perEngineS.toFixed(2))} s`;
   }
 
   #startReplay(broker: string): void {
-    const test = loadFd001().test;
+    const train = loadFd001().train;
     const abort = new AbortController();
     const publisher = new ReplayPublisher(
       { broker, rate: this.options.rate, qos: 1, clientId: 'smartmaint-demo-replay', limit: 0, loop: false },
-      { messages: () => demoMessages(test), clock: Date.now, progress: (sent) => { this.published = sent; } },
+      { messages: () => demoMessages(train), clock: Date.now, progress: (sent) => { this.published = sent; } },
     );
     const done = publisher.run(abort.signal).then(
       () => undefined,

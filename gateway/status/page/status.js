@@ -33,12 +33,13 @@
     if (s.length > MAX_POINTS) s.splice(0, s.length - MAX_POINTS);
   }
 
-  // A small SVG chart of a series, with threshold lines; values only (numbers), so building markup is safe.
+  // A small SVG chart of a series, with threshold lines (solid: raises; dotted: clears); values only (numbers),
+  // so building its markup is safe. Axis labels and the legend are built as elements around it (see figure()).
   function chart(points, thresholds) {
     var w = 300, h = 56, pad = 3;
     var vals = points.map(function (p) { return p[1]; });
-    (thresholds || []).forEach(function (t) { vals.push(t.value); });
-    if (!points.length) return '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none"></svg>';
+    (thresholds || []).forEach(function (t) { vals.push(t.value, t.clear); });
+    if (!points.length) return { svg: '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none"></svg>', lo: null, hi: null };
     var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
     if (hi === lo) { hi += 1; lo -= 1; }
     var t0 = points[0][0], t1 = points[points.length - 1][0];
@@ -47,12 +48,50 @@
     function y(v) { return h - pad - ((v - lo) / (hi - lo)) * (h - 2 * pad); }
     var line = points.map(function (p) { return x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1); }).join(' ');
     var lines = (thresholds || []).map(function (t) {
-      var yy = y(t.value).toFixed(1);
       var cls = t.severity === 'critical' ? 't-critical' : 't-warning';
-      return '<line class="' + cls + '" x1="0" x2="' + w + '" y1="' + yy + '" y2="' + yy + '"></line>';
+      var raise = y(t.value).toFixed(1), clear = y(t.clear).toFixed(1);
+      return '<line class="' + cls + '" x1="0" x2="' + w + '" y1="' + raise + '" y2="' + raise + '"></line>' +
+        (t.clear !== t.value ? '<line class="' + cls + ' t-clear" x1="0" x2="' + w + '" y1="' + clear + '" y2="' + clear + '"></line>' : '');
     }).join('');
-    return '<svg class="chart" viewBox="0 0 ' + w + ' ' + h + '" preserveAspectRatio="none">' + lines +
-      '<polyline points="' + line + '"></polyline></svg>';
+    return {
+      svg: '<svg class="chart" viewBox="0 0 ' + w + ' ' + h + '" preserveAspectRatio="none">' + lines +
+        '<polyline points="' + line + '"></polyline></svg>',
+      lo: lo, hi: hi, t0: t0, t1: t1,
+    };
+  }
+
+  // The chart with its axes named: the value range (in the output's unit) on the left, time along the bottom,
+  // and a legend of the thresholds saying where an alert is raised and where it clears.
+  function figure(points, thresholds, unit) {
+    var c = chart(points, thresholds);
+    var fig = el('figure', 'fig');
+    var plot = el('div', 'plot');
+    plot.insertAdjacentHTML('beforeend', c.svg);
+    if (c.lo !== null) {
+      plot.appendChild(el('span', 'y-max', fmt(c.hi) + (unit ? ' ' + unit : '')));
+      plot.appendChild(el('span', 'y-min', fmt(c.lo) + (unit ? ' ' + unit : '')));
+      var axis = el('div', 'x-axis');
+      axis.appendChild(el('span', null, hhmmss(c.t0)));
+      axis.appendChild(el('span', 'x-name', 'time'));
+      axis.appendChild(el('span', null, hhmmss(c.t1)));
+      fig.appendChild(plot);
+      fig.appendChild(axis);
+    } else {
+      fig.appendChild(plot);
+    }
+    if (thresholds && thresholds.length) {
+      var legend = el('div', 'legend');
+      thresholds.forEach(function (t) {
+        var item = el('span', 'legend-item ' + (t.severity === 'critical' ? 'critical' : 'warning'));
+        item.appendChild(el('span', 'swatch'));
+        var side = t.when === 'below' ? 'below ' : 'above ';
+        item.appendChild(document.createTextNode(t.severity + ' ' + side + limit(t.value) +
+          (t.clear !== t.value ? ', clears at ' + limit(t.clear) : '') + (unit ? ' ' + unit : '')));
+        legend.appendChild(item);
+      });
+      fig.appendChild(legend);
+    }
+    return fig;
   }
 
   function loadHistory(asset) {
@@ -133,7 +172,7 @@
       label.appendChild(value);
       box.appendChild(label);
       var series = (history[a.asset] || {})[o.series] || [];
-      box.insertAdjacentHTML('beforeend', chart(series, o.thresholds));
+      box.appendChild(figure(series, o.thresholds, o.unit));
       c.outputs.appendChild(box);
     });
     var names = Object.keys(a.sensors).sort(function (x, y) { return x.localeCompare(y, 'en', { numeric: true }); });
@@ -149,7 +188,8 @@
     c.current.textContent = latest ? fmt(latest[1]) : '–';
     c.current.setAttribute('data-sensor', shown || '');
     c.currentAge.textContent = latest ? ago(now - latest[0]) + ' ago' : '';
-    c.sensorChart.innerHTML = chart(((history[a.asset] || {})[shown]) || [], []);
+    c.sensorChart.textContent = '';
+    c.sensorChart.appendChild(figure(((history[a.asset] || {})[shown]) || [], [], null));
     c.values.textContent = '';
     names.forEach(function (n) {
       var cell = el('span', null, n + ' ' + fmt(a.sensors[n][1]));
@@ -158,6 +198,9 @@
       c.values.appendChild(cell);
     });
   }
+
+  // Thresholds are written by people: 50 reads as 50, not 50.00.
+  function limit(v) { return Number.isInteger(v) ? String(v) : fmt(v); }
 
   // Output and model names are identifiers (anomaly_score); people read words.
   function words(name) { return String(name).replace(/_/g, ' '); }
@@ -223,7 +266,7 @@
     alerts.forEach(function (x) {
       var al = x.al;
       list.appendChild(el('li', al.severity, x.asset + ': ' + al.severity + ' — ' + words(al.output) + ' ' + fmt(al.value) +
-        ' (threshold ' + fmt(al.threshold) + ', ' + al.model + ') since ' + when(al.ts, now)));
+        ' (threshold ' + limit(al.threshold) + ', ' + al.model + ') since ' + when(al.ts, now)));
     });
 
     var assets = $('#assets');
