@@ -102,7 +102,9 @@ export function buildSnapshot(args: {
       .map(([series, o]) => ({ series, model: o.model, version: o.version, output: o.output,
         unit: source.scoring?.outputUnit(o.model, o.version, o.output) ?? null, value: o.value, ts: o.ts,
         thresholds: (source.scoring?.thresholds(o.model, o.version, o.output) ?? [])
-          .map((t) => ({ value: t.value, when: t.when, severity: t.severity, clear: t.clear ?? t.value })) }));
+          .map((t) => ({ value: t.value, when: t.when, severity: t.severity, clear: t.clear ?? t.value })) }))
+      // model/output order, as the fleet view draws them
+      .sort((x, y) => x.series.localeCompare(y.series));
     const sensors = args.sensors.latest(asset);
     const fresh = assetFreshness(sensors, args.sensors.usualInterval(asset), now);
     const open = alertsByAsset.get(asset) ?? [];
