@@ -104,6 +104,8 @@ export const gatewayConfigSchema = z.strictObject({
       .describe('While retrying, how often to check whether the cloud answers again (to resume at once, not after the backoff).'),
     backlogShare: z.number().min(0.05).max(1).default(0.5)
       .describe('Share of in-flight batches the backlog may use while live data is flowing; an idle live lane gives it all.'),
+    drainLogIntervalMs: z.number().int().min(10).default(10_000)
+      .describe('While a backlog drains, how often its progress is logged (readings left, net drain rate, time to empty); "backlog drained" ends it.'),
     heartbeatSchedule: z.string().min(1).refine((e) => cron.validate(e), 'not a valid node-cron expression').default('*/30 * * * * *').describe('node-cron expression (with seconds) for heartbeats.'),
   }).prefault({}),
   scoring: scoringConfigSchema.extend({

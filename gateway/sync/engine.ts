@@ -35,6 +35,7 @@ export interface SyncConfig {
   authRetryMs: number;
   probeIntervalMs: number;
   backlogShare: number;
+  drainLogIntervalMs: number;
 }
 
 type Lane = 'priority' | 'live' | 'backlog';
@@ -98,6 +99,8 @@ export class SyncEngine {
   #probing = false;
   #idleWaiters: Array<() => void> = [];
   readonly #contact = new CloudContact();
+  /** Progress of a backlog being drained, for the log; null while there is none. */
+  #drain: { since: number; readings: number; at: number; pending: number } | null = null;
   #status = {
     lastSuccessAt: null as number | null,
     lastFailure: null as { at: number; reason: string } | null,
@@ -153,6 +156,7 @@ export class SyncEngine {
     this.#resetLanes();
     this.#setState('idle');
     this.#log.info({ cloudUrl: this.#cloudUrl, backlogUpToSeq: this.#liveStart }, 'sync started');
+    this.#startDrainLog();
     this.wake();
   }
 
@@ -496,8 +500,39 @@ export class SyncEngine {
       // Batches read while the cloud was away carry outage data: re-label them as backlog.
       for (const b of this.#retryQueue) if (b.lane === 'live') relabelAsBacklog(b);
       this.#log.info({ downMs, pending: this.#store.pending, backlogUpToSeq: this.#liveStart }, 'cloud reachable again; draining backlog behind live data');
+      this.#startDrainLog();
     }
+    this.#logDrain();
     this.#setState(this.#inFlight.size > 0 || this.#retryQueue.length > 0 ? 'syncing' : 'idle');
+  }
+
+  #startDrainLog(): void {
+    const pending = this.#store.pending;
+    const oldest = this.#store.oldestPending();
+    // A backlog is what was pending when sync (re)started: the readings up to liveStart.
+    if (this.#drain || !oldest || oldest.seq > this.#liveStart) return;
+    const now = this.#clock();
+    this.#drain = { since: now, readings: pending, at: now, pending };
+  }
+
+  /** On each accepted batch: every drainLogIntervalMs, readings left, net rate and time to empty; then "drained". */
+  #logDrain(): void {
+    const d = this.#drain;
+    if (!d) return;
+    const now = this.#clock();
+    const oldest = this.#store.oldestPending();
+    const pending = this.#store.pending;
+    if (!oldest || oldest.seq > this.#liveStart) {
+      this.#log.info({ readings: d.readings, durationMs: now - d.since, pending }, 'backlog drained');
+      this.#drain = null;
+      return;
+    }
+    if (now - d.at < this.#config.drainLogIntervalMs) return;
+    const ratePerS = ((d.pending - pending) * 1000) / (now - d.at);
+    this.#log.info({ pending, ratePerS: Math.round(ratePerS * 10) / 10, etaS: ratePerS > 0 ? Math.ceil(pending / ratePerS) : null },
+      'draining backlog');
+    d.at = now;
+    d.pending = pending;
   }
 
   #fail(reason: string, retryAfterMs: number | undefined): void {
