@@ -67,7 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   // Checked before the store is opened: a usage error must not create devices.db.
   const rawAllow = resolved.extra.allow as unknown;
   const allow = Array.isArray(rawAllow) ? rawAllow.map(String) : typeof rawAllow === 'string' ? [rawAllow] : [id];
-  for (const p of allow) {
+  if (sub === 'add') for (const p of allow) {
     const problem = aclPatternProblem(p);
     if (problem !== null) throw new UsageError(`--allow ${JSON.stringify(p)}: ${problem}`);
   }
