@@ -62,6 +62,14 @@ export const cloudConfigSchema = z.strictObject({
     })
     .refine((f) => f.offlineAfterMs > f.staleAfterMs, { message: 'offlineAfterMs must exceed staleAfterMs' })
     .prefault({}),
+  retention: z
+    .strictObject({
+      readingsMaxAgeMs: z.number().int().min(60_000).nullable().default(null)
+        .describe('Readings whose reading time is older than this are deleted (alerts, gaps and gateways are kept); null keeps everything.'),
+      pruneIntervalMs: z.number().int().min(100).default(60_000).describe('How often old readings are looked for.'),
+      pruneChunkRows: z.number().int().min(100).default(5_000).describe('Readings deleted per statement, so pruning never holds the database for long.'),
+    })
+    .prefault({}),
   idempotency: z
     .strictObject({
       ttlMs: z.number().int().min(60_000).default(24 * 3600_000),

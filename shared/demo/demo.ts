@@ -30,8 +30,8 @@ export interface DemoOptions {
   gatewayId: string;
   heartbeatSchedule: string;
   fleet: { staleAfterMs: number; offlineAfterMs: number };
-  /** The gateway's retention: synced readings kept this long, and a disk budget for the outbox. */
-  retention: { syncedMaxAgeMs: number; outboxMaxBytes: number };
+  /** Retention: the gateway keeps synced readings this long under a disk budget; the cloud keeps readings this long. */
+  retention: { syncedMaxAgeMs: number; outboxMaxBytes: number; cloudReadingsMaxAgeMs: number };
   /** Replaces the provisioned gateway key (tests: a key the cloud refuses). */
   gatewayApiKey?: string;
 }
@@ -47,7 +47,7 @@ export const DEMO_DEFAULTS: DemoOptions = {
   fleet: { staleAfterMs: 15_000, offlineAfterMs: 30_000 },
   // The replay writes about 6 MB a minute; unbounded, a demo left running fills the disk in days. An hour of
   // synced history is more than the pages show, and the budget caps what an outage can pile up.
-  retention: { syncedMaxAgeMs: 3_600_000, outboxMaxBytes: 512 * 1_048_576 },
+  retention: { syncedMaxAgeMs: 3_600_000, outboxMaxBytes: 512 * 1_048_576, cloudReadingsMaxAgeMs: 6 * 3_600_000 },
 };
 
 export interface DemoUrls {
@@ -91,6 +91,7 @@ export class Demo {
         http: { host: o.host, port: ports.cloud.port },
         storage: { dataDir: join(state, 'cloud') },
         fleet: o.fleet,
+        retention: { readingsMaxAgeMs: o.retention.cloudReadingsMaxAgeMs },
         log: { level: this.log.level },
       });
       this.#store = createStore(cloudConfig.storage, this.log.child({ program: 'cloud', component: 'store' }));

@@ -1,4 +1,7 @@
-/** The demo runs for days: its gateway prunes synced readings and keeps its outbox under a disk budget. */
+/**
+ * The demo runs for days: its gateway prunes synced readings and keeps its outbox under a disk budget, and its
+ * cloud prunes old readings.
+ */
 import t from 'tap';
 import { DEMO_DEFAULTS } from '../../../shared/demo/demo.js';
 import { startDemo } from '../../browser/demo-fixture.js';
@@ -12,4 +15,5 @@ t.test('the demo gateway has retention and a disk budget', async (t) => {
   t.equal(config.outbox.maxBytes, DEMO_DEFAULTS.retention.outboxMaxBytes, 'the outbox has a budget');
   t.equal(config.outbox.whenFull, 'drop-oldest');
   t.ok(demo.gateway!.budget.enabled, 'the budget is enforced');
+  t.equal(demo.cloud!.config.retention.readingsMaxAgeMs, DEMO_DEFAULTS.retention.cloudReadingsMaxAgeMs, 'the cloud prunes old readings');
 });
