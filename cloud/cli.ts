@@ -9,6 +9,7 @@ import type { CliIo } from '../shared/cli.js';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../shared/logger.js';
 import { flagLines, helpRequested } from '../shared/usage.js';
+import { startFailureLine } from '../shared/start-failure.js';
 import { cloudConfigSchema, cloudFlags } from './config.js';
 import { CloudService } from './service.js';
 
@@ -45,6 +46,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     await service.start();
   } catch (err) {
     log.fatal({ err }, 'cloud failed to start');
+    io.stderr.write(startFailureLine('cloud', err, { [config.http.port]: '--port' }));
     await service.stop().catch(() => undefined);
     return 1;
   }

@@ -6,6 +6,7 @@ import { resolveConfig } from '../shared/config-layers.js';
 import type { CliIo } from '../shared/cli.js';
 import { createLogger } from '../shared/logger.js';
 import { flagLines, helpRequested } from '../shared/usage.js';
+import { startFailureLine } from '../shared/start-failure.js';
 import { gatewayConfigSchema, gatewayFlags } from './config.js';
 import { Gateway } from './gateway.js';
 
@@ -36,6 +37,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     await gateway.start();
   } catch (err) {
     log.fatal({ err }, 'gateway failed to start');
+    io.stderr.write(startFailureLine('gateway', err, {
+      [config.mqtt.port]: '--mqtt-port', [config.http.port]: '--http-port',
+    }));
     return 1;
   }
   await done;
