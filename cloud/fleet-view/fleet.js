@@ -7,6 +7,7 @@
   var REFRESH_MS = 5000;
   var timer = null;
   var chosen = {}; // asset -> sensor
+  var lastLoaded = 0; // when the figures on screen were loaded
 
   var ui = window.SmartMaintUI;
   var $ = ui.$, el = ui.el, ago = ui.ago, fmt = ui.fmt;
@@ -274,11 +275,20 @@
     var load = m ? function () { return loadGateway(decodeURIComponent(m[1])); } : loadFleet;
     var tick = function () {
       load().then(function () {
+        lastLoaded = Date.now();
+        document.body.classList.remove('lost');
+        $('#lost').hidden = true;
         $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString();
         timer = setTimeout(tick, m ? REFRESH_MS * 3 : REFRESH_MS);
       }, function (err) {
         if (err.auth) return loginNeeded(err.message);
         $('#updated').textContent = 'cloud not answering (' + err.message + '); retrying';
+        // What is on screen is from the last good load: grey it and say so, as the gateway's page does.
+        if (lastLoaded) {
+          document.body.classList.add('lost');
+          $('#lost').textContent = 'connection to the cloud lost — figures are from ' + new Date(lastLoaded).toLocaleTimeString();
+          $('#lost').hidden = false;
+        }
         timer = setTimeout(tick, REFRESH_MS);
       });
     };
