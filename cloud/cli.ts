@@ -8,13 +8,15 @@ import { resolveConfig } from '../shared/config-layers.js';
 import type { CliIo } from '../shared/cli.js';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../shared/logger.js';
+import { flagLines, helpRequested } from '../shared/usage.js';
+import { startFailureLine } from '../shared/start-failure.js';
 import { cloudConfigSchema, cloudFlags } from './config.js';
 import { CloudService } from './service.js';
 
-function help(): string {
-  const lines = cloudFlags.map((f) => `  --${f.flag.padEnd(14)} ${f.description} (env SMARTMAINT_${f.flag.replace(/-/g, '_').toUpperCase()})`);
-  return `usage: smartmaint cloud [options]\n\n${lines.join('\n')}\n  --config <file>  JSON config file (env SMARTMAINT_CONFIG)\n`;
-}
+export const usage = `usage: smartmaint cloud [options]
+${flagLines(cloudFlags).join('\n')}
+  --config FILE       JSON config file with every option (env SMARTMAINT_CONFIG); see docs/configuration.md
+`;
 
 export function packageVersion(): string {
   try {
@@ -33,8 +35,8 @@ export function packageVersion(): string {
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(help());
+  if (helpRequested(argv)) {
+    io.stdout.write(usage);
     return 0;
   }
   const { config } = resolveConfig({ schema: cloudConfigSchema, what: 'cloud', argv, env: io.env, flags: cloudFlags });
@@ -44,6 +46,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     await service.start();
   } catch (err) {
     log.fatal({ err }, 'cloud failed to start');
+    io.stderr.write(startFailureLine('cloud', err, { [config.http.port]: '--port' }));
     await service.stop().catch(() => undefined);
     return 1;
   }

@@ -47,8 +47,9 @@ export const cloudConfigSchema = z.strictObject({
            * Sustained requests per second per key; 0 disables. A gateway draining a backlog sends up to a few
            * hundred batches a second, so the default protects against runaways without throttling a drain.
            */
-          requestsPerSecond: z.number().min(0).default(500),
-          burst: z.number().int().min(1).default(1_000),
+          requestsPerSecond: z.number().min(0).default(500)
+            .describe('Sustained requests per second per key and instance (token bucket); 0 disables; answered 429 with Retry-After beyond it.'),
+          burst: z.number().int().min(1).default(1_000).describe('Requests a key may send at once before the rate applies.'),
         })
         .prefault({}),
     })
@@ -60,6 +61,14 @@ export const cloudConfigSchema = z.strictObject({
       authFailingWindowMs: z.number().int().min(1000).default(300_000),
     })
     .refine((f) => f.offlineAfterMs > f.staleAfterMs, { message: 'offlineAfterMs must exceed staleAfterMs' })
+    .prefault({}),
+  retention: z
+    .strictObject({
+      readingsMaxAgeMs: z.number().int().min(60_000).nullable().default(null)
+        .describe('Readings whose reading time is older than this are deleted (alerts, gaps and gateways are kept); null keeps everything.'),
+      pruneIntervalMs: z.number().int().min(100).default(60_000).describe('How often old readings are looked for.'),
+      pruneChunkRows: z.number().int().min(100).default(5_000).describe('Readings deleted per statement, so pruning never holds the database for long.'),
+    })
     .prefault({}),
   idempotency: z
     .strictObject({

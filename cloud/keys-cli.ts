@@ -9,7 +9,7 @@
  */
 import { resolveConfig } from '../shared/config-layers.js';
 import type { CliIo } from '../shared/cli.js';
-import { UsageError } from '../shared/errors.js';
+import { CommandError, UsageError, oneLine, redactUrl } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { GATEWAY_ID_PATTERN } from '../shared/protocol.js';
 import { MAX_LIVE_KEYS_PER_GATEWAY, generateKey } from './auth/keys.js';
@@ -17,7 +17,7 @@ import { cloudConfigSchema, storageFlags } from './config.js';
 import { createStore } from './store/open-store.js';
 import { KeyLimitError, type CloudStore } from './store/store.js';
 
-const USAGE = `usage: smartmaint keys create --gateway <id> | --operator [--label <text>]
+export const usage = `usage: smartmaint keys create --gateway <id> | --operator [--label <text>]
        smartmaint keys list
        smartmaint keys revoke <id>
 storage: --data-dir <dir> | --database-url <url> [--config <file>]
@@ -26,10 +26,10 @@ storage: --data-dir <dir> | --database-url <url> [--config <file>]
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') throw new UsageError(`unknown keys subcommand '${sub}'\n${USAGE}`);
+  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') throw new UsageError(`unknown keys subcommand '${sub}'\n${usage}`);
   const extra: Record<string, { type: 'string' | 'boolean' }> =
     sub === 'create' ? { gateway: { type: 'string' }, operator: { type: 'boolean' }, label: { type: 'string' } } : {};
   const resolved = resolveConfig({
@@ -41,26 +41,49 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     extra,
     allowPositionals: sub === 'revoke',
   });
+  // Validate everything before the store is opened: a usage error must not create a database.
+  const request = sub === 'create' ? createRequest(resolved.extra) : undefined;
+  if (sub === 'revoke' && resolved.positionals.length !== 1) throw new UsageError(`keys revoke takes exactly one key id\n${usage}`);
   const log = createLogger({ level: 'warn', name: 'smartmaint-keys' }, io.stderr as unknown as import('pino').DestinationStream);
   const store = createStore(resolved.config.storage, log);
-  await store.open();
+  await openStore(store, resolved.config.storage);
   try {
-    if (sub === 'create') return await create(store, resolved.extra, io);
+    if (request) return await create(store, request, io);
     if (sub === 'list') return await list(store, io);
-    return await revoke(store, resolved.positionals, io);
+    return await revoke(store, resolved.positionals[0]!, io);
   } finally {
     await store.close();
   }
 }
 
-async function create(store: CloudStore, extra: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+interface CreateRequest { gateway: string | undefined; operator: boolean; label: string | null }
+
+function createRequest(extra: Record<string, string | boolean | undefined>): CreateRequest {
   const gateway = extra.gateway as string | undefined;
   const operator = extra.operator === true;
-  if ((gateway === undefined) === !operator) throw new UsageError(`give exactly one of --gateway <id> or --operator\n${USAGE}`);
+  if ((gateway === undefined) === !operator) throw new UsageError(`give exactly one of --gateway <id> or --operator\n${usage}`);
   if (gateway !== undefined && !GATEWAY_ID_PATTERN.test(gateway)) {
     throw new UsageError(`--gateway: '${gateway}' is not a valid gateway id (letters, digits, . _ : -; max 128)`);
   }
-  const label = (extra.label as string | undefined) ?? null;
+  return { gateway, operator, label: (extra.label as string | undefined) ?? null };
+}
+
+/** Opens the key store, turning a driver's failure into one line that says where and what to try. */
+async function openStore(store: CloudStore, storage: { dataDir: string; databaseUrl?: string | undefined }): Promise<void> {
+  try {
+    await store.open();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    const where = storage.databaseUrl ? `PostgreSQL at ${redactUrl(storage.databaseUrl)}` : `SQLite in ${storage.dataDir}`;
+    const hint = storage.databaseUrl
+      ? 'check --database-url (postgres://user:password@host:port/database) and that the server accepts connections'
+      : 'check --data-dir and its permissions';
+    throw new CommandError('SMARTMAINT_STORAGE_UNAVAILABLE', `cannot open the key store (${where}): ${oneLine(err)}; ${hint}`, err);
+  }
+}
+
+async function create(store: CloudStore, request: CreateRequest, io: CliIo): Promise<number> {
+  const { gateway, operator, label } = request;
   const { key, record } = generateKey(operator ? 'operator' : 'gateway', gateway ?? null, Date.now(), label);
   try {
     await store.createKey(record, MAX_LIVE_KEYS_PER_GATEWAY);
@@ -97,9 +120,7 @@ async function list(store: CloudStore, io: CliIo): Promise<number> {
   return 0;
 }
 
-async function revoke(store: CloudStore, positionals: string[], io: CliIo): Promise<number> {
-  if (positionals.length !== 1) throw new UsageError(`keys revoke takes exactly one key id\n${USAGE}`);
-  const id = positionals[0]!;
+async function revoke(store: CloudStore, id: string, io: CliIo): Promise<number> {
   if (await store.revokeKey(id, Date.now())) {
     io.stdout.write(`revoked key ${id}\n`);
     return 0;

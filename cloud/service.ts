@@ -9,6 +9,7 @@ import type { CloudConfig } from './config.js';
 import { build, type CloudApp } from './server.js';
 import { createStore, redactUrl } from './store/open-store.js';
 import type { CloudStore } from './store/store.js';
+import { ReadingRetention } from './store/reading-retention.js';
 
 export interface CloudServiceDeps {
   config: CloudConfig;
@@ -23,9 +24,14 @@ export class CloudService {
   private ownedStore: CloudStore | undefined;
   private cloud: CloudApp | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
+  private retention: ReadingRetention | undefined;
   port = 0;
 
   constructor(private readonly deps: CloudServiceDeps) {}
+
+  get config(): CloudConfig {
+    return this.deps.config;
+  }
 
   async start(): Promise<{ port: number; host: string }> {
     const { config, log } = this.deps;
@@ -57,12 +63,16 @@ export class CloudService {
       );
     }, purgeEveryMs);
     this.purgeTimer.unref();
+    this.retention = new ReadingRetention({ store, config: config.retention, log: log.child({ component: 'retention' }), clock });
+    this.retention.start();
     return { port: address.port, host: config.http.host };
   }
 
   async stop(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.purgeTimer = undefined;
+    await this.retention?.stop();
+    this.retention = undefined;
     const cloud = this.cloud;
     this.cloud = undefined;
     if (cloud) await cloud.app.close();

@@ -108,6 +108,8 @@ export const gatewayConfigSchema = z.strictObject({
       .describe('While retrying, how often to check whether the cloud answers again (to resume at once, not after the backoff).'),
     backlogShare: z.number().min(0.05).max(1).default(0.5)
       .describe('Share of in-flight batches the backlog may use while live data is flowing; an idle live lane gives it all.'),
+    drainLogIntervalMs: z.number().int().min(10).default(10_000)
+      .describe('While a backlog drains, how often its progress is logged (readings left, net drain rate, time to empty); "backlog drained" ends it.'),
     heartbeatSchedule: z.string().min(1).refine((e) => cron.validate(e), 'not a valid node-cron expression').default('*/30 * * * * *').describe('node-cron expression (with seconds) for heartbeats.'),
   }).prefault({}),
   scoring: scoringConfigSchema.extend({
@@ -137,7 +139,7 @@ export const gatewayFlags: readonly FlagSpec[] = [
   { flag: 'durability', path: 'outbox.durability', type: 'string', description: 'power-loss | process-crash' },
   { flag: 'allow-anonymous', path: 'mqtt.allowAnonymous', type: 'boolean', description: 'accept MQTT clients without credentials' },
   { flag: 'models-dir', path: 'scoring.modelsDir', type: 'string', description: 'models folder' },
-  { flag: 'scoring', path: 'scoring.enabled', type: 'boolean', description: 'score readings with the models (SMARTMAINT_SCORING=false turns it off)' },
+  { flag: 'scoring', path: 'scoring.enabled', type: 'boolean', description: 'score readings with the models; --no-scoring turns scoring off' },
   { flag: 'cloud-url', path: 'sync.cloudUrl', type: 'string', description: 'cloud ingestion API base URL' },
   { flag: 'api-key-file', path: 'sync.apiKeyFile', type: 'string', description: 'file holding the gateway API key' },
 ];

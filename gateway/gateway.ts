@@ -29,6 +29,7 @@ import { ScoringStage } from './scoring/scoring-stage.js';
 import { productVersion } from '../shared/version.js';
 import { StatusPage } from './status/status-page.js';
 import { PasswordCheck } from './status/password.js';
+import { UPLINK_KINDS, uplinkHealth, uplinkView } from './status/uplink-words.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -227,14 +228,12 @@ export class Gateway {
         beforeMetrics: () => {
           const oldest = this.syncStore.oldestPending();
           this.metrics.oldestPendingAge.set(oldest ? Math.max(0, this.clock() - oldest.receivedAt) / 1000 : 0);
+          const uplink = uplinkView(this.sync.status(), this.clock(), null).kind;
+          for (const kind of UPLINK_KINDS) this.metrics.syncState.set({ state: kind }, kind === uplink ? 1 : 0);
         },
         plugins: [this.originApi.plugin, this.statusPage.plugin],
         extraHealth: {
-          sync: () => {
-            const status = this.sync.status();
-            // A refused key is a gateway fault an operator must fix; an unreachable cloud is only degraded.
-            return { healthy: status.state !== 'auth-failed', degraded: status.state === 'retrying', ...status };
-          },
+          sync: () => uplinkHealth(this.sync.status(), this.clock()),
         },
       };
       await this.broker.start();
@@ -252,7 +251,7 @@ export class Gateway {
           keys: this.#keys,
           gatewayId: this.config.gatewayId,
           snapshot: () => this.heartbeatSnapshot(),
-          onAnswer: (status) => { if (status < 500) this.sync.linkUp(); },
+          onResult: (result) => this.sync.heartbeatResult(result),
           metrics: this.metrics,
           log: this.log.child({ component: 'heartbeat' }),
         });

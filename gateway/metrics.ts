@@ -39,14 +39,14 @@ export class GatewayMetrics {
     this.readingsStored = new Counter({ name: 'smartmaint_readings_stored_total', help: 'Readings committed to the outbox.', registers });
     this.readingsRejected = new Counter({ name: 'smartmaint_readings_rejected_total', help: 'Telemetry messages dead-lettered, by reason.', labelNames: ['reason'], registers });
     this.readingsDeduplicated = new Counter({ name: 'smartmaint_readings_deduplicated_total', help: 'MQTT QoS 1 redeliveries of messages already stored, acknowledged without storing again.', registers });
-    this.readingsLost = new Counter({ name: 'smartmaint_readings_lost_total', help: 'QoS 0 readings that could not be stored (storage failure); QoS 1 senders are never acknowledged for these.', labelNames: ['reason'], registers });
+    this.readingsLost = new Counter({ name: 'smartmaint_readings_lost_total', help: 'Readings not kept, by reason: QoS 0 during a storage failure or refused under reject-new, dropped or folded under the disk budget (each accounted for in a gap record); QoS 1 senders are never acknowledged for these.', labelNames: ['reason'], registers });
     this.mqttMessages = new Counter({ name: 'smartmaint_mqtt_messages_total', help: 'MQTT PUBLISH packets received from clients, by kind.', labelNames: ['kind'], registers });
     this.mqttClients = new Gauge({ name: 'smartmaint_mqtt_clients', help: 'Connected MQTT clients.', registers });
     this.mqttConnectionsRefused = new Counter({ name: 'smartmaint_mqtt_connections_refused_total', help: 'MQTT connections closed by the gateway, by reason.', labelNames: ['reason'], registers });
     this.outboxPending = new Gauge({ name: 'smartmaint_outbox_pending_readings', help: 'Readings in the outbox not yet synced to the cloud.', registers });
     this.outboxBytes = new Gauge({ name: 'smartmaint_outbox_bytes', help: 'Outbox database size on disk (database + WAL).', registers });
-    this.commitSeconds = new Histogram({ name: 'smartmaint_outbox_commit_seconds', help: 'Duration of one group commit.', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
-    this.ingestPaused = new Gauge({ name: 'smartmaint_ingest_paused', help: '1 while ingest is paused because too many readings wait for the outbox writer (MQTT sockets not read, HTTP ingest 503).', registers });
+    this.commitSeconds = new Histogram({ name: 'smartmaint_outbox_commit_seconds', help: 'Duration of one group commit, from the hand-over to the outbox writer thread until committed.', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
+    this.ingestPaused = new Gauge({ name: 'smartmaint_ingest_paused', help: '1 while ingest is paused because too many readings wait for the outbox writer (QoS 0 publishes held, so their sockets are not read; HTTP ingest 503).', registers });
     this.ingestPausedSeconds = new Counter({ name: 'smartmaint_ingest_paused_seconds_total', help: 'Time ingest spent paused for the outbox writer.', registers });
     this.commitRows = new Histogram({ name: 'smartmaint_outbox_commit_rows', help: 'Rows written per group commit.', buckets: [1, 10, 50, 100, 500, 1000, 5000, 20000], registers });
     this.syncReadings = new Counter({ name: 'smartmaint_sync_readings_total', help: 'Readings the cloud confirmed (accepted or already had).', registers });
@@ -54,7 +54,7 @@ export class GatewayMetrics {
     this.syncRefused = new Counter({ name: 'smartmaint_sync_readings_refused_total', help: 'Readings the cloud refused; kept locally as dead letters with the reason.', registers });
     this.syncBatches = new Counter({ name: 'smartmaint_sync_batches_total', help: 'Batch requests by result (ok, retry, auth, split, rekey).', labelNames: ['result'], registers });
     this.syncBytes = new Counter({ name: 'smartmaint_sync_bytes_total', help: 'Request body bytes sent to the cloud (gzip).', registers });
-    this.syncState = new Gauge({ name: 'smartmaint_sync_state', help: 'Sync state: 1 for the current one (disabled, idle, syncing, retrying, auth-failed).', labelNames: ['state'], registers });
+    this.syncState = new Gauge({ name: 'smartmaint_sync_state', help: 'Uplink state from the last contact with the cloud (batch or heartbeat): 1 for the current one (standalone, never-connected, unreachable, key-rejected, backlog, synced).', labelNames: ['state'], registers });
     this.syncLastSuccess = new Gauge({ name: 'smartmaint_sync_last_success_timestamp_seconds', help: 'When the cloud last accepted a batch.', registers });
     this.syncInFlight = new Gauge({ name: 'smartmaint_sync_inflight_batches', help: 'Batches awaiting a cloud answer.', registers });
     this.oldestPendingAge = new Gauge({ name: 'smartmaint_outbox_oldest_pending_age_seconds', help: 'Age of the oldest reading not yet synced (0 when none).', registers });

@@ -9,9 +9,11 @@ import { z } from 'zod';
 const port = z.number().int().min(0).max(65535);
 
 export const mqttTlsSchema = z.strictObject({
-  port: port.default(8883).describe('MQTT over TLS (mqtts) port; 0 picks a free one (logged as "mqtts listening").'),
-  certFile: z.string().min(1).describe('PEM server certificate (chain).'),
-  keyFile: z.string().min(1).describe('PEM private key of the server certificate.'),
+  port: port.default(8883).describe('MQTT over TLS (mqtts) port, used only when mqtt.tls is set (with certFile and keyFile); 0 picks a free one (logged as "mqtts listening").'),
+  certFile: z.string({ error: 'required to turn on the MQTT TLS listener: a PEM server certificate (chain) file' }).min(1)
+    .describe('PEM server certificate (chain). Required when mqtt.tls is set.'),
+  keyFile: z.string({ error: 'required to turn on the MQTT TLS listener: the PEM private key file of certFile' }).min(1)
+    .describe('PEM private key of the server certificate. Required when mqtt.tls is set.'),
   caFile: z.string().min(1).optional()
     .describe('PEM CA certificates that sign device client certificates; a verified client certificate whose CN names a registered device authenticates as that device.'),
   requireClientCert: z.boolean().default(false)
@@ -21,7 +23,7 @@ export const mqttTlsSchema = z.strictObject({
 }).refine((t) => !t.requireClientCert || t.caFile !== undefined, { message: 'requireClientCert needs caFile', path: ['caFile'] });
 
 export const mqttWsSchema = z.strictObject({
-  port: port.default(8083).describe('MQTT over WebSocket port (browser HMIs); 0 picks a free one (logged as "mqtt ws listening").'),
+  port: port.default(8083).describe('MQTT over WebSocket port (browser HMIs), used only when mqtt.ws is set (e.g. "ws": {}); 0 picks a free one (logged as "mqtt ws listening").'),
   path: z.string().regex(/^\/[\x21-\x7e]*$/, 'must start with / and hold printable ASCII only').default('/mqtt')
     .describe('HTTP path of the WebSocket endpoint; upgrades elsewhere are refused.'),
 });

@@ -5,7 +5,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { ConfigError, UsageError } from './errors.js';
+import { ConfigError, SmartmaintError, UsageError, oneLine } from './errors.js';
+import { helpRequested } from './usage.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -15,7 +16,13 @@ export interface CliIo {
 
 export type CommandMain = (argv: string[], io: CliIo) => Promise<number>;
 
-const commands: Record<string, { describe: string; load: () => Promise<{ main: CommandMain }> }> = {
+/** What every command module exports: its entry point and its usage text (also what `--help` prints). */
+export interface CommandModule {
+  main: CommandMain;
+  usage: string;
+}
+
+export const commands: Record<string, { describe: string; load: () => Promise<CommandModule> }> = {
   gateway: { describe: 'run the edge gateway daemon', load: () => import('../gateway/cli.js') },
   devices: { describe: 'manage gateway device identities (add, list, remove, passwd)', load: () => import('../gateway/devices/devices-cli.js') },
   cloud: { describe: 'run the cloud ingestion API', load: () => import('../cloud/cli.js') },
@@ -45,13 +52,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     const mod = await command.load();
+    // Help wins over everything else on the line, for every command and subcommand, and opens nothing.
+    if (helpRequested(rest)) {
+      io.stdout.write(mod.usage);
+      return 0;
+    }
     return await mod.main(rest, io);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
       io.stderr.write(`smartmaint ${name}: ${err.message}\n`);
       return 2;
     }
-    throw err;
+    // Anything else is reported as one line; the stack is for developers who ask for it.
+    const code = err instanceof SmartmaintError ? ` [${err.code}]` : '';
+    io.stderr.write(`smartmaint ${name}: ${err instanceof SmartmaintError ? err.message : `failed: ${oneLine(err)}`}${code}\n`);
+    if (io.env.SMARTMAINT_DEBUG) io.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
   }
 }
 
@@ -71,7 +87,7 @@ if (isEntryPoint()) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`smartmaint: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.stderr.write(`smartmaint: ${oneLine(err)}\n`);
       process.exitCode = 1;
     },
   );

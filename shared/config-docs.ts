@@ -1,6 +1,7 @@
 /**
  * Generates the configuration reference (docs/configuration.md) and the commented example configs
- * (deploy/*.example.json) from the zod schemas, so documentation cannot drift from the code.
+ * (deploy/*.example.json) from the zod schemas, and embeds the metrics, error and command tables
+ * (shared/reference-docs.ts) in the README, so documentation cannot drift from the code.
  * `npm run docs:config` writes them; a test fails when they are stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { envNameFor, type FlagSpec } from './config-layers.js';
 import { projectRoot } from './version.js';
+import { cliReference, errorsReference, metricsReference, mlBodiesReference } from './reference-docs.js';
 
 interface JsonSchema {
   type?: string | string[];
@@ -24,7 +26,13 @@ interface JsonSchema {
   required?: string[];
 }
 
-interface Row { path: string; type: string; default: unknown; description: string; flag?: string; env?: string }
+interface Row {
+  path: string; type: string; default: unknown; description: string; flag?: string; env?: string;
+  /** A section that is off unless configured. */
+  unsetIsOff?: boolean;
+  /** A field of such a section: its default applies only once the section is set. */
+  inOptional?: boolean;
+}
 
 function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
@@ -36,15 +44,21 @@ function typeOf(s: JsonSchema): string {
   return `${t}${s.format ? ` (${s.format})` : ''}${t.startsWith('integer') || t.startsWith('number') ? range : ''}`;
 }
 
-function rows(schema: JsonSchema, prefix: string, flags: readonly FlagSpec[], out: Row[]): Row[] {
+function rows(schema: JsonSchema, prefix: string, flags: readonly FlagSpec[], out: Row[], inOptional = false): Row[] {
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (prop.type === 'object' && prop.properties) {
-      rows(prop, path, flags, out);
+      // A section without a default (e.g. mqtt.tls) is off until configured: say so, and qualify its fields' defaults.
+      const optional = prop.default === undefined && !(schema.required ?? []).includes(key);
+      if (optional) {
+        const text = prop.description ?? '';
+        out.push({ path, type: 'object', default: undefined, description: /\bunset\b/i.test(text) ? text : `${text} Unset (the default): off.`.trim(), unsetIsOff: true });
+      }
+      rows(prop, path, flags, out, inOptional || optional);
       continue;
     }
     const flag = flags.find((f) => f.path === path);
-    const row: Row = { path, type: typeOf(prop), default: prop.default, description: prop.description ?? '' };
+    const row: Row = { path, type: typeOf(prop), default: prop.default, description: prop.description ?? '', inOptional };
     if (flag) {
       row.flag = `--${flag.flag}`;
       const env = envNameFor(flag);
@@ -59,7 +73,8 @@ export function configReference(title: string, schema: z.ZodType, flags: readonl
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const lines = [`### ${title}`, '', '| option | type | default | flag / env | meaning |', '| --- | --- | --- | --- | --- |'];
   for (const r of rows(json, '', flags, [])) {
-    const dflt = dynamicDefaults[r.path] ?? (r.default === undefined ? '—' : `\`${JSON.stringify(r.default)}\``);
+    const given = r.default === undefined ? (r.unsetIsOff ? 'unset (off)' : '—') : `\`${JSON.stringify(r.default)}\``;
+    const dflt = dynamicDefaults[r.path] ?? (r.inOptional && r.default !== undefined ? `${given} once the section is set` : given);
     const flag = [r.flag ? `\`${r.flag}\`` : '', r.env ? `\`${r.env}\`` : ''].filter(Boolean).join('<br>') || '—';
     lines.push(`| \`${r.path}\` | ${r.type} | ${dflt} | ${flag} | ${r.description.replace(/\|/g, '\\|')} |`);
   }
@@ -94,6 +109,16 @@ export function exampleConfig(schema: z.ZodType, overrides: Record<string, unkno
   return `${render(json, '', '')}\n`;
 }
 
+/** Replaces what stands between `<!-- name:start -->` and `<!-- name:end -->` (left as is without the markers). */
+export function embed(text: string, name: string, content: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return text;
+  return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`;
+}
+
 export async function generate(): Promise<Record<string, string>> {
   const { gatewayConfigSchema, gatewayFlags } = await import('../gateway/config.js');
   const { cloudConfigSchema, cloudFlags } = await import('../cloud/config.js');
@@ -111,17 +136,17 @@ export async function generate(): Promise<Record<string, string>> {
     configReference('Cloud (`smartmaint cloud`)', cloudConfigSchema, cloudFlags),
     '',
   ].join('\n');
-  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-  const start = '<!-- config-reference:start -->';
-  const end = '<!-- config-reference:end -->';
-  const before = readme.slice(0, readme.indexOf(start) + start.length);
-  const after = readme.slice(readme.indexOf(end));
-  const embedded = readme.includes(start) && readme.includes(end)
-    ? `${before}\n${doc.split('\n').slice(2).join('\n').replace(/^### /gm, '#### ')}\n${after}`
-    : readme;
+  const cli = await cliReference();
+  let readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  readme = embed(readme, 'config-reference', doc.split('\n').slice(2).join('\n').replace(/^### /gm, '#### '));
+  readme = embed(readme, 'metrics-reference', await metricsReference());
+  readme = embed(readme, 'error-reference', errorsReference());
+  readme = embed(readme, 'cli-reference', cli.table);
   return {
-    'README.md': embedded,
+    'README.md': readme,
     'docs/configuration.md': doc,
+    'docs/cli.md': `${cli.page.trimEnd()}\n`,
+    'docs/origin-api.md': embed(readFileSync(join(projectRoot, 'docs/origin-api.md'), 'utf8'), 'ml-bodies', await mlBodiesReference()),
     // Defaults that depend on the machine or the checkout are left unset (commented out) in the example.
     'deploy/gateway.example.json': exampleConfig(gatewayConfigSchema,
       { gatewayId: 'site-1-gw-1', dataDir: '/var/lib/smartmaint-gateway', 'scoring.modelsDir': undefined }),

@@ -120,10 +120,20 @@ export function resolveConfig<S extends z.ZodType>(
   const parseOptions: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
   for (const spec of options.flags) parseOptions[spec.flag] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
   Object.assign(parseOptions, options.extra ?? {});
+  // Node 20's parseArgs has no negated booleans: `--no-<flag>` of a boolean flag is taken out here.
+  const booleans = new Set(options.flags.filter((f) => f.type === 'boolean').map((f) => f.flag));
+  const negated = new Map<string, number>();
+  const args: string[] = [];
+  for (const arg of options.argv) {
+    const name = arg.startsWith('--no-') ? arg.slice(5) : '';
+    if (booleans.has(name) && !args.includes('--')) negated.set(name, args.length);
+    else args.push(arg);
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: [...options.argv],
+      args,
+      tokens: true,
       options: parseOptions,
       strict: true,
       allowPositionals: options.allowPositionals ?? false,
@@ -132,6 +142,11 @@ export function resolveConfig<S extends z.ZodType>(
     throw new UsageError((err as Error).message);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
+  for (const [name, at] of negated) {
+    // The later of --flag and --no-flag wins.
+    const positive = (parsed.tokens ?? []).some((tk) => tk.kind === 'option' && tk.name === name && tk.index >= at);
+    if (!positive) values[name] = false;
+  }
   const configFile = (values.config as string | undefined) ?? options.env.SMARTMAINT_CONFIG;
   const raw: Record<string, unknown> = configFile ? readConfigFile(configFile) : {};
   for (const spec of options.flags) {

@@ -29,6 +29,16 @@ export class UsageError extends SmartmaintError {
   }
 }
 
+/**
+ * A command could not do its work for a reason outside the program (a server that does not answer, a database
+ * that refuses): the message says what failed, where, and what to try. Exit 1, one line, no stack.
+ */
+export class CommandError extends SmartmaintError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { cause });
+  }
+}
+
 /** The outbox could not store something (disk full, I/O error). Retryable: the device keeps the message. */
 export class StorageError extends SmartmaintError {
   constructor(message: string, cause?: unknown) {
@@ -72,3 +82,65 @@ export function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'SMARTMAINT_INTERNAL';
 }
+
+/** An error's message on one line (drivers put newlines and stacks in theirs), with its code when it has one. */
+export function oneLine(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown } | null;
+  const raw = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
+  // AggregateError (several addresses refused) has an empty message; its first error says enough.
+  const first = (err as { errors?: unknown[] } | null)?.errors?.[0];
+  const text = (raw === String(err) && first !== undefined ? oneLine(first) : raw).split('\n')[0]!.trim();
+  const code = typeof e?.code === 'string' && !text.includes(e.code) ? ` (${e.code})` : '';
+  return `${text}${code}`;
+}
+
+/** A URL fit for a message: the password, if any, replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
+}
+
+export interface ErrorCodeDoc {
+  /** Who reports it: the CLI, the gateway daemon, its HTTP API (with the HTTP status), a model. */
+  where: string;
+  meaning: string;
+}
+
+/**
+ * Every `SMARTMAINT_*` code the gateway and the CLI report, in one place: the README's error table is generated
+ * from it, and a test fails when the sources use a code that is not listed here.
+ */
+export const ERROR_CODES: Readonly<Record<string, ErrorCodeDoc>> = Object.freeze({
+  SMARTMAINT_CONFIG_INVALID: { where: 'CLI', meaning: 'a configuration field is invalid; every bad field is listed with its path (exit 2)' },
+  SMARTMAINT_USAGE: { where: 'CLI', meaning: 'unknown command or flag, missing argument (exit 2)' },
+  SMARTMAINT_STORAGE_UNAVAILABLE: { where: 'CLI (`keys`)', meaning: 'the key store could not be opened; the message names the database and what to check (exit 1)' },
+  SMARTMAINT_BROKER_UNREACHABLE: { where: 'CLI (`simulate`)', meaning: 'the MQTT broker did not accept the connection (exit 1)' },
+  SMARTMAINT_DEVICE_EXISTS: { where: 'CLI (`devices add`)', meaning: 'a device with this id exists; use `devices passwd` or remove it first' },
+  SMARTMAINT_DEVICE_NOT_FOUND: { where: 'CLI (`devices`)', meaning: 'no device with this id' },
+  SMARTMAINT_ACL_PATTERN_INVALID: { where: 'CLI (`devices add --allow`)', meaning: 'an allow entry is neither a valid topic filter nor an asset glob' },
+  SMARTMAINT_STORAGE_FAILED: { where: 'gateway; HTTP 503', meaning: 'the outbox could not commit; QoS 1 not acknowledged, health 503 (retryable)' },
+  SMARTMAINT_OUTBOX_FULL: { where: 'gateway; HTTP 503', meaning: 'the disk budget refuses new readings (`reject-new`) (retryable)' },
+  SMARTMAINT_SHUTTING_DOWN: { where: 'gateway; HTTP 503', meaning: 'work handed to a stopping component (retryable)' },
+  SMARTMAINT_BUSY: { where: 'gateway HTTP 429', meaning: 'the gateway is behind on storing readings; retry shortly' },
+  SMARTMAINT_INVALID_REQUEST: { where: 'gateway HTTP 400/422', meaning: 'query or body does not validate; `issues` lists every bad field' },
+  SMARTMAINT_UNSUPPORTED_MEDIA_TYPE: { where: 'gateway HTTP 415', meaning: 'the ingest body is not `application/json`' },
+  SMARTMAINT_BODY_TOO_LARGE: { where: 'gateway HTTP 413', meaning: 'the body exceeds `api.maxBodyBytes`' },
+  SMARTMAINT_BATCH_TOO_LARGE: { where: 'gateway HTTP 413', meaning: 'more readings in one body than `api.maxBatchItems`' },
+  SMARTMAINT_UNAUTHORIZED: { where: 'gateway HTTP 401', meaning: 'no or unknown device credential (ingest) or technician password (pages)' },
+  SMARTMAINT_FORBIDDEN: { where: 'gateway HTTP 403', meaning: 'the device\'s ACL does not allow writing these assets' },
+  SMARTMAINT_IDEMPOTENCY_IN_FLIGHT: { where: 'gateway HTTP 409', meaning: 'a request with the same Idempotency-Key is still being processed' },
+  SMARTMAINT_IDEMPOTENCY_KEY_REUSED: { where: 'gateway HTTP 422', meaning: 'the Idempotency-Key was used before with another body' },
+  SMARTMAINT_NOT_FOUND: { where: 'gateway HTTP 404', meaning: 'no such route' },
+  SMARTMAINT_MODEL_NOT_FOUND: { where: 'gateway HTTP 404; models', meaning: 'no loaded model (or active version) of that name' },
+  SMARTMAINT_MODEL_FEATURES_MISMATCH: { where: 'gateway HTTP 422', meaning: 'predict: the features do not match the model\'s; `missing` and `extra` name them' },
+  SMARTMAINT_MODEL_FEATURES_INVALID: { where: 'gateway HTTP 422', meaning: 'predict: a feature value is not a finite number' },
+  SMARTMAINT_MODELS_UNAVAILABLE: { where: 'gateway HTTP 503', meaning: 'scoring is off on this gateway (`scoring.enabled`, `--no-scoring`)' },
+  SMARTMAINT_MODEL_INVALID: { where: 'models', meaning: 'a model folder is refused (manifest, ONNX graph or their agreement); `problems` lists why' },
+  SMARTMAINT_MODEL_RUN_FAILED: { where: 'models', meaning: 'a model failed to score a batch (counts towards rollback)' },
+  SMARTMAINT_INTERNAL: { where: 'gateway HTTP 500', meaning: 'an unexpected error (details only in the log)' },
+});

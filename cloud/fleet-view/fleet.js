@@ -7,6 +7,7 @@
   var REFRESH_MS = 5000;
   var timer = null;
   var chosen = {}; // asset -> sensor
+  var lastLoaded = 0; // when the figures on screen were loaded
 
   var ui = window.SmartMaintUI;
   var $ = ui.$, el = ui.el, ago = ui.ago, fmt = ui.fmt;
@@ -24,18 +25,74 @@
     });
   }
 
+  // A small SVG chart with threshold lines (dashed: raises, dotted: clears), coloured by severity; numbers only.
   function chart(points, thresholds) {
     var w = 300, h = 56, pad = 3;
     if (!points.length) return '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none"></svg>';
-    var vals = points.map(function (p) { return p[1]; }).concat((thresholds || []));
+    var vals = points.map(function (p) { return p[1]; });
+    (thresholds || []).forEach(function (t) { vals.push(t.value); if (t.clear !== null) vals.push(t.clear); });
     var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
     if (hi === lo) { hi += 1; lo -= 1; }
     var t0 = points[0][0], span = (points[points.length - 1][0] - t0) || 1;
     function x(t) { return pad + ((t - t0) / span) * (w - 2 * pad); }
     function y(v) { return h - pad - ((v - lo) / (hi - lo)) * (h - 2 * pad); }
-    var lines = (thresholds || []).map(function (t) { var yy = y(t).toFixed(1); return '<line x1="0" x2="300" y1="' + yy + '" y2="' + yy + '"></line>'; }).join('');
+    var lines = (thresholds || []).map(function (t) {
+      var cls = t.severity === 'critical' ? 't-critical' : 't-warning';
+      var out = '<line class="' + cls + '" x1="0" x2="300" y1="' + y(t.value).toFixed(1) + '" y2="' + y(t.value).toFixed(1) + '"></line>';
+      if (t.clear !== null && t.clear !== t.value) {
+        out += '<line class="' + cls + ' t-clear" x1="0" x2="300" y1="' + y(t.clear).toFixed(1) + '" y2="' + y(t.clear).toFixed(1) + '"></line>';
+      }
+      return out;
+    }).join('');
     return '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none">' + lines + '<polyline points="' +
       points.map(function (p) { return x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1); }).join(' ') + '"></polyline></svg>';
+  }
+
+  function limit(v) { return Number.isInteger(v) ? String(v) : fmt(v); }
+
+  function legend(thresholds) {
+    var box = el('div', 'legend');
+    thresholds.forEach(function (t) {
+      var item = el('span', 'legend-item ' + (t.severity === 'critical' ? 'critical' : 'warning'));
+      item.appendChild(el('span', 'swatch'));
+      item.appendChild(document.createTextNode(t.severity + ' at ' + limit(t.value) + (t.clear !== null && t.clear !== t.value ? ', clears at ' + limit(t.clear) : '')));
+      box.appendChild(item);
+    });
+    return box;
+  }
+
+  // The cloud stores alert events, not manifests: a raise carries the threshold crossed, a clear the value it
+  // cleared at. Those seen in the last day are the lines drawn, per model output and severity.
+  function thresholdsFrom(alerts) {
+    var by = {};
+    alerts.slice().sort(function (a, b) { return a.ts - b.ts; }).forEach(function (a) {
+      var k = a.model + '/' + a.output;
+      var m = by[k] || (by[k] = {});
+      var t = m[a.severity] || (m[a.severity] = { severity: a.severity, value: null, clear: null });
+      if (a.state === 'raised') t.value = a.threshold; else t.clear = a.threshold;
+    });
+    var out = {};
+    Object.keys(by).forEach(function (k) {
+      out[k] = Object.keys(by[k]).map(function (sev) { return by[k][sev]; }).filter(function (t) { return t.value !== null; })
+        .sort(function (a, b) { return rank(a.severity) - rank(b.severity); });
+    });
+    return out;
+  }
+
+  var RANK = { critical: 0, warning: 1 };
+  function rank(severity) { return severity in RANK ? RANK[severity] : 1; }
+  function severityOf(open) {
+    if (!open.length) return null;
+    return open.some(function (a) { return a.severity === 'critical'; }) ? 'critical' : 'warning';
+  }
+  function badges(open) {
+    var box = el('span', 'badges');
+    var counts = {};
+    open.forEach(function (a) { counts[a.severity] = (counts[a.severity] || 0) + 1; });
+    Object.keys(counts).sort(function (a, b) { return rank(a) - rank(b); }).forEach(function (sev) {
+      box.appendChild(el('span', 'badge ' + (sev === 'critical' ? 'critical' : 'warning'), counts[sev] + ' ' + sev));
+    });
+    return box;
   }
 
   // Open alerts: the latest event of each alert id is a raise (the store keeps raise and clear events).
@@ -80,7 +137,12 @@
       tr.appendChild(el('td', null, g.backlog && g.backlog.oldestPendingAgeMs !== null ? ago(g.backlog.oldestPendingAgeMs) : '–'));
       tr.appendChild(el('td', null, hb.ingestRate !== undefined ? fmt(hb.ingestRate) : '–'));
       tr.appendChild(el('td', null, (hb.models || []).map(function (m) { return m.model + ' ' + m.version; }).join(', ') || '–'));
-      tr.appendChild(el('td', null, openAlerts(alerts.filter(function (a) { return a.gatewayId === g.id; })).length));
+      var open = openAlerts(alerts.filter(function (a) { return a.gatewayId === g.id; }));
+      var sev = severityOf(open);
+      if (sev) tr.setAttribute('data-severity', sev);
+      var alertCell = el('td', 'open-alerts');
+      if (open.length) alertCell.appendChild(badges(open)); else alertCell.textContent = 'none';
+      tr.appendChild(alertCell);
       tbody.appendChild(tr);
     });
   }
@@ -97,13 +159,20 @@
     });
   }
 
-  function assetCard(asset, sensors, scoredSensor, id, now) {
+  function assetCard(asset, sensors, scoredSensor, id, now, open, thresholds) {
     var card = el('article', 'asset');
     card.setAttribute('data-asset', asset);
-    card.appendChild(el('h3', null, asset));
+    var sev = severityOf(open);
+    card.setAttribute('data-severity', sev || 'healthy');
+    var title = el('h3');
+    title.appendChild(el('span', 'name', asset));
+    open.forEach(function (a) {
+      title.appendChild(el('span', 'badge ' + (a.severity === 'critical' ? 'critical' : 'warning'), a.severity + ': ' + a.output.replace(/_/g, ' ')));
+    });
+    card.appendChild(title);
     var outputs = el('div');
     card.appendChild(outputs);
-    var pick = el('label', 'row', 'Sensor ');
+    var pick = el('label', 'sensor-pick', 'Sensor ');
     var select = el('select');
     sensors.forEach(function (s) { var o = el('option', null, s); o.value = s; select.appendChild(o); });
     select.value = chosen[asset] || scoredSensor || sensors[0];
@@ -140,7 +209,9 @@
           row.appendChild(el('span', null, s.output.replace(/_/g, ' ') + ' (' + s.model + ' ' + s.version + ')'));
           row.appendChild(el('strong', null, fmt(s.points[s.points.length - 1][1])));
           outputs.appendChild(row);
-          outputs.insertAdjacentHTML('beforeend', chart(s.points, []));
+          var lines = thresholds[s.model + '/' + s.output] || [];
+          outputs.insertAdjacentHTML('beforeend', chart(s.points, lines));
+          if (lines.length) outputs.appendChild(legend(lines));
         });
       }).catch(function () {});
     }
@@ -174,7 +245,7 @@
       if (!open.length) list.appendChild(el('li', 'muted', 'none'));
       open.forEach(function (a) {
         list.appendChild(el('li', a.severity, a.asset + ': ' + a.severity + ' — ' + a.output.replace(/_/g, ' ') + ' ' + fmt(a.value) +
-          ' (threshold ' + fmt(a.threshold) + ', ' + a.model + ') ' + ago(now - a.ts) + ' ago'));
+          ' (threshold ' + limit(a.threshold) + ', ' + a.model + ') ' + ago(now - a.ts) + ' ago'));
       });
       var assets = {}, scored = {};
       r[2].readings.forEach(function (x) {
@@ -183,11 +254,16 @@
       });
       var box = $('#gw-assets');
       box.textContent = '';
-      var names = Object.keys(assets).sort(function (a, b) { return a.localeCompare(b, 'en', { numeric: true }); });
+      var openOf = {};
+      open.forEach(function (a) { (openOf[a.asset] = openOf[a.asset] || []).push(a); });
+      var lines = thresholdsFrom(r[1].alerts);
+      // As on the gateway's own page: alerting assets first (critical, then warning), then by name.
+      var order = function (a) { var s = severityOf(openOf[a] || []); return s === 'critical' ? 0 : s ? 1 : 2; };
+      var names = Object.keys(assets).sort(function (a, b) { return order(a) - order(b) || a.localeCompare(b, 'en', { numeric: true }); });
       if (!names.length) box.appendChild(el('p', 'muted', 'no readings stored in the last minute'));
       names.forEach(function (a) {
         var sensors = Object.keys(assets[a]).sort(function (x, y) { return x.localeCompare(y, 'en', { numeric: true }); });
-        box.appendChild(assetCard(a, sensors, scored[a], id, now));
+        box.appendChild(assetCard(a, sensors, scored[a], id, now, openOf[a] || [], lines));
       });
     });
   }
@@ -199,11 +275,20 @@
     var load = m ? function () { return loadGateway(decodeURIComponent(m[1])); } : loadFleet;
     var tick = function () {
       load().then(function () {
+        lastLoaded = Date.now();
+        document.body.classList.remove('lost');
+        $('#lost').hidden = true;
         $('#updated').textContent = 'updated ' + new Date().toLocaleTimeString();
         timer = setTimeout(tick, m ? REFRESH_MS * 3 : REFRESH_MS);
       }, function (err) {
         if (err.auth) return loginNeeded(err.message);
         $('#updated').textContent = 'cloud not answering (' + err.message + '); retrying';
+        // What is on screen is from the last good load: grey it and say so, as the gateway's page does.
+        if (lastLoaded) {
+          document.body.classList.add('lost');
+          $('#lost').textContent = 'connection to the cloud lost — figures are from ' + new Date(lastLoaded).toLocaleTimeString();
+          $('#lost').hidden = false;
+        }
         timer = setTimeout(tick, REFRESH_MS);
       });
     };

@@ -532,6 +532,11 @@ export class PostgresStore implements CloudStore {
     const res = await this.db.query('DELETE FROM idempotency_keys WHERE created_at < $1', [olderThan]);
     return res.rowCount ?? 0;
   }
+
+  async pruneReadings(olderThan: number, limit: number): Promise<number> {
+    const res = await this.db.query('DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE ts < $1 ORDER BY ts LIMIT $2)', [olderThan, limit]);
+    return res.rowCount ?? 0;
+  }
 }
 
 function cmp(a: string, b: string): number {

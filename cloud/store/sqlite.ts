@@ -133,6 +133,7 @@ export class SqliteStore implements CloudStore {
     listKeys: Stmt;
     revokeKey: Stmt;
     idemPurge: Stmt;
+    readingsPrune: Stmt;
     ping: Stmt;
   };
   private readonly queryCache = new Map<string, Stmt>();
@@ -183,6 +184,7 @@ export class SqliteStore implements CloudStore {
       listKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
       revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       idemPurge: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
+      readingsPrune: db.prepare('DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE ts < ? ORDER BY ts LIMIT ?)'),
       ping: db.prepare('SELECT 1'),
     };
     if (this.options.writerThread !== false && this.file !== ':memory:') await this.startThreads();
@@ -436,5 +438,10 @@ export class SqliteStore implements CloudStore {
   async purgeIdempotencyKeys(olderThan: number): Promise<number> {
     this.handle;
     return this.s.idemPurge.run(olderThan).changes;
+  }
+
+  async pruneReadings(olderThan: number, limit: number): Promise<number> {
+    this.handle;
+    return this.s.readingsPrune.run(olderThan, limit).changes;
   }
 }

@@ -169,4 +169,9 @@ export interface CloudStore {
   completeIdempotencyKey(scope: string, key: string, status: number, body: string): Promise<void>;
   releaseIdempotencyKey(scope: string, key: string): Promise<void>;
   purgeIdempotencyKeys(olderThan: number): Promise<number>;
+  /**
+   * Deletes at most `limit` readings whose reading time is before `olderThan`, oldest first (retention); alerts,
+   * gaps and gateways are kept. Chunked by the caller, so one call never holds the database for long.
+   */
+  pruneReadings(olderThan: number, limit: number): Promise<number>;
 }

@@ -10,10 +10,12 @@ import { formatJson, formatText } from './results.js';
 
 const TOOLS = 'tools: mqtt   (smartmaint bench mqtt -h for its flags)';
 
+export const usage = `usage: smartmaint bench <tool> [flags]\n${TOOLS}\n\n${benchUsage()}`;
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [tool, ...rest] = argv;
   if (tool === undefined || tool === '-h' || tool === '--help' || tool === 'help') {
-    io.stdout.write(`usage: smartmaint bench <tool> [flags]\n${TOOLS}\n`);
+    io.stdout.write(usage);
     return tool === undefined ? 2 : 0;
   }
   if (tool !== 'mqtt') throw new UsageError(`unknown bench tool '${tool}'; ${TOOLS}`);

@@ -19,7 +19,7 @@ import { DEVICE_ID_PATTERN, DeviceExistsError, DeviceNotFoundError, DeviceStore,
 import { hashPassword } from '../scrypt-password.js';
 import { generateSecret, sha256Hex } from './secrets.js';
 
-const USAGE = `usage: smartmaint devices add <id> [--allow <topic-filter|asset-glob>]...
+export const usage = `usage: smartmaint devices add <id> [--allow <topic-filter|asset-glob>]...
        smartmaint devices list
        smartmaint devices remove <id>
        smartmaint devices passwd <id> [--generate]   (password read from stdin)
@@ -35,19 +35,19 @@ const storageFlags: readonly FlagSpec[] = gatewayFlags.filter((f) => f.flag === 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'add' && sub !== 'list' && sub !== 'remove' && sub !== 'passwd') throw new UsageError(`unknown devices subcommand '${sub}'\n${USAGE}`);
+  if (sub !== 'add' && sub !== 'list' && sub !== 'remove' && sub !== 'passwd') throw new UsageError(`unknown devices subcommand '${sub}'\n${usage}`);
   const extra: Record<string, { type: 'string' | 'boolean' }> = {};
   if (sub === 'add') extra.allow = { type: 'string', multiple: true } as { type: 'string' };
   if (sub === 'passwd') extra.generate = { type: 'boolean' };
   const resolved = resolveConfig({ schema: gatewayConfigSchema, what: 'devices', argv: rest, env: io.env, flags: storageFlags, extra, allowPositionals: sub !== 'list' });
   const positionals = resolved.positionals;
   if (sub !== 'list') {
-    if (positionals.length !== 1) throw new UsageError(`devices ${sub} takes exactly one device id\n${USAGE}`);
+    if (positionals.length !== 1) throw new UsageError(`devices ${sub} takes exactly one device id\n${usage}`);
     if (!DEVICE_ID_PATTERN.test(positionals[0]!)) throw new UsageError(`'${positionals[0]}' is not a valid device id (letters, digits, . _ : -; max 128)`);
-  } else if (positionals.length > 0) throw new UsageError(`devices list takes no arguments\n${USAGE}`);
+  } else if (positionals.length > 0) throw new UsageError(`devices list takes no arguments\n${usage}`);
   const id = positionals[0] ?? '';
   const dataDir = resolved.config.dataDir;
   if (sub === 'passwd' && resolved.extra.generate !== true) {
@@ -64,14 +64,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }, io);
   }
+  // Checked before the store is opened: a usage error must not create devices.db.
+  const rawAllow = resolved.extra.allow as unknown;
+  const allow = Array.isArray(rawAllow) ? rawAllow.map(String) : typeof rawAllow === 'string' ? [rawAllow] : [id];
+  if (sub === 'add') for (const p of allow) {
+    const problem = aclPatternProblem(p);
+    if (problem !== null) throw new UsageError(`--allow ${JSON.stringify(p)}: ${problem}`);
+  }
   return withStore(dataDir, (store) => {
     if (sub === 'add') {
-      const raw = resolved.extra.allow as unknown;
-      const allow = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? [raw] : [id];
-      for (const p of allow) {
-        const problem = aclPatternProblem(p);
-        if (problem !== null) throw new UsageError(`--allow ${JSON.stringify(p)}: ${problem}`);
-      }
       const secret = generateSecret();
       store.add(id, 'sha256', sha256Hex(secret), allow, Date.now());
       io.stdout.write(`created device ${id} in ${devicesPath(dataDir)} (allow: ${allow.join(' ')}); its secret is shown once:\n`);

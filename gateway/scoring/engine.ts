@@ -109,7 +109,7 @@ export class ScoringEngine {
   private readonly timer: (() => number) | null;
   private readonly metrics: ScoringMetrics;
   private readonly windows = new FeatureWindows();
-  private readonly alerts = new AlertTracker();
+  private readonly alerts: AlertTracker;
   private readonly latestByAsset = new Map<string, Record<string, LatestScore>>();
   /** `${model}/${output}` per version and output, built once instead of per scored event. */
   private readonly latestKeys = new WeakMap<VersionEntry, string[]>();
@@ -126,6 +126,7 @@ export class ScoringEngine {
   constructor(deps: ScoringEngineDeps) {
     this.deps = deps;
     this.config = Object.freeze(scoringConfigSchema.parse(deps.config ?? {}));
+    this.alerts = new AlertTracker({ defaultForMs: this.config.alertForMs });
     this.log = deps.log.child({ component: 'scoring' });
     this.timer = deps.timer ?? null;
     this.metrics = new ScoringMetrics(deps.registry ?? new Registry());
@@ -445,6 +446,11 @@ export class ScoringEngine {
   /** The alert thresholds of one output of a model version, from its validated manifest ([] if unknown). */
   thresholds(model: string, version: string, output: string): ManifestThreshold[] {
     return (this.models?.get(model, version)?.manifest?.thresholds ?? []).filter((t) => t.output === output);
+  }
+
+  /** The unit a manifest gives an output (e.g. `cycles` for RUL), or null. */
+  outputUnit(model: string, version: string, output: string): string | null {
+    return this.models?.get(model, version)?.manifest?.outputs.find((o) => o.name === output)?.unit ?? null;
   }
 
   latest(asset: string): Record<string, LatestScore> {

@@ -57,6 +57,15 @@ export const outputSchema = z.object({
   unit: z.string().optional(),
 }).strict();
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** A hold time as Prometheus writes it ("30s", "2m", "500ms", "1h") or a number of milliseconds. */
+export const duration = z.union([
+  z.number().int().min(0).max(86_400_000),
+  z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as "500ms", "30s", "2m" or "1h"')
+    .transform((text) => Number(/^\d+/.exec(text)![0]) * DURATION_UNITS[/(ms|s|m|h)$/.exec(text)![1]!]!),
+]);
+
 export const thresholdSchema = z.object({
   output: z.string().min(1),
   /** Raise when the value goes above (or below) `value`. */
@@ -65,6 +74,13 @@ export const thresholdSchema = z.object({
   /** Hysteresis: a raised alert clears only once the value is back past `clear` (defaults to `value`). */
   clear: finite.optional(),
   severity: z.string().min(1).max(32),
+  /**
+   * Hold time, as in Prometheus alerting rules: raise only once the condition has held this long (by reading time);
+   * unset: the gateway's scoring.alertForMs.
+   */
+  for: duration.optional(),
+  /** Clear only once the value has stayed past `clear` this long; unset: the same as `for`. */
+  clearFor: duration.optional(),
 }).strict().refine(
   (t) => t.clear === undefined || (t.when === 'above' ? t.clear <= t.value : t.clear >= t.value),
   { message: 'clear must be on the healthy side of value (<= value for above, >= value for below)', path: ['clear'] },
@@ -106,6 +122,8 @@ export const manifestSchema = z.object({
 });
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
+/** A manifest as written in manifest.json (durations as text, defaults not yet applied). */
+export type ManifestDocument = z.input<typeof manifestSchema>;
 export type ManifestInput = ModelManifest['input'];
 export type WindowFeature = z.infer<typeof windowFeatureSchema>;
 export type ManifestOutput = z.infer<typeof outputSchema>;

@@ -15,7 +15,7 @@ import { ScoringEngine } from './engine.js';
 import { loadModel } from './model-loader.js';
 import { ModelInvalidError } from './model-errors.js';
 
-const USAGE = `usage: smartmaint models list [--models-dir DIR] [--json]
+export const usage = `usage: smartmaint models list [--models-dir DIR] [--json]
        smartmaint models check <model-version-dir> [--input <file.json>]
 `;
 
@@ -28,26 +28,26 @@ export function bundledModelsDir(): string {
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage);
     return sub === undefined ? 2 : 0;
   }
   if (sub === 'list') return list(rest, io);
   if (sub === 'check') return check(rest, io);
-  throw new UsageError(`unknown models subcommand '${sub}'\n${USAGE}`);
+  throw new UsageError(`unknown models subcommand '${sub}'\n${usage}`);
 }
 
 function usageErrors<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(err as Error).message}\n${usage}`);
   }
 }
 
 async function list(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = usageErrors(() => parseArgs({ args: argv, allowPositionals: true, strict: true,
     options: { 'models-dir': { type: 'string' }, json: { type: 'boolean' } } }));
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n${USAGE}`);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}\n${usage}`);
   const modelsDir = resolve(String(values['models-dir'] ?? io.env.SMARTMAINT_MODELS_DIR ?? bundledModelsDir()));
   const engine = new ScoringEngine({
     modelsDir, log: createLogger({ level: 'silent', name: 'models' }), clock: Date.now,
@@ -77,7 +77,7 @@ async function check(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = usageErrors(() => parseArgs({ args: argv, allowPositionals: true, strict: true,
     options: { input: { type: 'string' } } }));
   const [dir, ...more] = positionals;
-  if (dir === undefined || more.length > 0) throw new UsageError(`check takes one model version folder\n${USAGE}`);
+  if (dir === undefined || more.length > 0) throw new UsageError(`check takes one model version folder\n${usage}`);
   let model;
   try {
     model = await loadModel(resolve(dir));

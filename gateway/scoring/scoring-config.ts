@@ -18,6 +18,10 @@ export const scoringConfigSchema = z.object({
   maxBatch: z.number().int().min(1).max(1_000_000).default(5000)
     .describe('Most readings scored in one micro-batch; a queue this deep is scored without waiting for batchDelayMs.'),
   threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime intra-op threads per session.'),
+  // Without a hold time one noisy score raises an alert and the next clears it: the demo's four engines flapped
+  // 137 times in 7 minutes. 10 s of reading time is a few scores of a slow sensor and bridges single outliers.
+  alertForMs: z.number().int().min(0).max(86_400_000).default(10_000)
+    .describe('Hold time of thresholds whose manifest sets no `for`: an alert is raised only once its condition has held this long (by reading time), and cleared only once the value has stayed past `clear` as long. 0 = at once.'),
   rollback: z.object({
     consecutiveErrors: z.number().int().min(1).max(1000).default(3)
       .describe('Consecutive failed runs of a newly promoted version before it is rolled back.'),

@@ -5,15 +5,17 @@
  */
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../../shared/cli.js';
-import { UsageError } from '../../shared/errors.js';
+import { CommandError, UsageError, oneLine, redactUrl } from '../../shared/errors.js';
+import { resolveBroker } from './broker-target.js';
 import { defaultDataDir, loadAi4i, loadFd001 } from '../../models/train/datasets.js';
 import { ai4iMessages, cmapssMessages, type ReplayMessage } from './replay-sources.js';
 import { ReplayPublisher } from './replay-publisher.js';
 
-const USAGE = `usage: smartmaint simulate --dataset cmapss|ai4i [options]
+export const usage = `usage: smartmaint simulate --dataset cmapss|ai4i [options]
   --dataset cmapss|ai4i   cmapss: FD001 test engines as engine-<unit>; ai4i: AI4I rows as mill-<L|M|H>-<n>
   --rate N                messages per second, all assets together (default 10)
-  --broker URL            MQTT broker (default mqtt://127.0.0.1:1883; tcp:// is accepted)
+  --broker URL            MQTT broker, mqtt://host:port (also mqtts, tcp, ws, wss; env SMARTMAINT_BROKER)
+  --config FILE           or: publish to the MQTT listener of this gateway config file (env SMARTMAINT_CONFIG)
   --engines K             cmapss: replay the first K test engines (default 100)
   --machines K            ai4i: machines per product quality (default 3)
   --qos 0|1               publish QoS (default 0)
@@ -35,22 +37,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     parsed = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
       dataset: { type: 'string' }, rate: { type: 'string' }, broker: { type: 'string' }, engines: { type: 'string' },
       machines: { type: 'string' }, qos: { type: 'string' }, limit: { type: 'string' }, loop: { type: 'boolean' },
-      'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'data-dir': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     } });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(err as Error).message}\n${usage}`);
   }
   const v = parsed.values;
   if (v.help) {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage);
     return 0;
   }
-  if (v.dataset !== 'cmapss' && v.dataset !== 'ai4i') throw new UsageError(`--dataset must be cmapss or ai4i\n${USAGE}`);
+  if (v.dataset !== 'cmapss' && v.dataset !== 'ai4i') throw new UsageError(`--dataset must be cmapss or ai4i\n${usage}`);
   const rate = v.rate === undefined ? 10 : Number(v.rate);
   if (!Number.isFinite(rate) || rate <= 0 || rate > 1_000_000) throw new UsageError(`--rate must be a positive number, got '${v.rate}'`);
   const qos = v.qos === undefined ? 0 : Number(v.qos);
   if (qos !== 0 && qos !== 1) throw new UsageError(`--qos must be 0 or 1`);
-  const broker = (v.broker ?? io.env.SMARTMAINT_BROKER ?? 'mqtt://127.0.0.1:1883').replace(/^tcp:\/\//, 'mqtt://');
+  const broker = resolveBroker({ broker: v.broker, configFile: v.config, env: io.env });
   const dataDir = v['data-dir'] ?? defaultDataDir();
   let messages: () => Iterable<ReplayMessage>;
   if (v.dataset === 'cmapss') {
@@ -81,7 +83,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const sent = await publisher.run(abort.signal);
+    let sent: number;
+    try {
+      sent = await publisher.run(abort.signal);
+    } catch (err) {
+      if (tty) io.stderr.write('\r\x1b[K');
+      throw new CommandError('SMARTMAINT_BROKER_UNREACHABLE',
+        `cannot publish to the MQTT broker at ${redactUrl(broker)}: ${oneLine(err)}; is the gateway running there? `
+        + 'give its MQTT address with --broker mqtt://host:port', err);
+    }
     if (tty) io.stderr.write('\r\x1b[K');
     io.stdout.write(`${JSON.stringify({ dataset: v.dataset, broker, published: sent })}\n`);
     return 0;

@@ -9,6 +9,8 @@ import { hashPassword } from '../scrypt-password.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 
+export const usage = 'usage: echo -n <password> | smartmaint status-password\nprints the scrypt hash to put in http.password\n';
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
@@ -17,7 +19,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 export async function main(argv: string[], io: CliIo, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write('usage: echo -n <password> | smartmaint status-password\nprints the scrypt hash to put in http.password\n');
+    io.stdout.write(usage);
     return 0;
   }
   if (argv.length > 0) throw new UsageError('status-password reads the password from stdin and takes no arguments (argv is visible to other users)');

@@ -41,6 +41,20 @@ class Ring {
     return [this.#ts[i]!, this.#v[i]!];
   }
 
+  /** Median spacing of the last few points (ms), or null with fewer than two. */
+  medianInterval(): number | null {
+    const n = Math.min(this.#size, 17);
+    if (n < 2) return null;
+    const cap = this.#ts.length;
+    const gaps: number[] = [];
+    for (let k = n; k > 1; k--) {
+      const i = (this.#next - k + cap) % cap;
+      gaps.push(this.#ts[(i + 1) % cap]! - this.#ts[i]!);
+    }
+    gaps.sort((x, y) => x - y);
+    return gaps[gaps.length >> 1]!;
+  }
+
   points(): Point[] {
     const out: Point[] = [];
     const cap = this.#ts.length;
@@ -92,6 +106,16 @@ export class RecentWindow {
       if (p) out[name] = p;
     }
     return out;
+  }
+
+  /** How often the asset usually reports: the shortest median spacing of its series (ms); null until known. */
+  usualInterval(asset: string): number | null {
+    let best: number | null = null;
+    for (const ring of this.#assets.get(asset)?.values() ?? []) {
+      const m = ring.medianInterval();
+      if (m !== null && m > 0 && (best === null || m < best)) best = m;
+    }
+    return best;
   }
 
   /** Every point of every series of an asset, oldest first. */

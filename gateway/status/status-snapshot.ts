@@ -8,6 +8,7 @@ import type { AlertEvent, ModelListing } from '../scoring/engine.js';
 import type { SyncStatus } from '../sync/engine.js';
 import type { Point, RecentWindow } from './recent-window.js';
 import { uplinkView, type UplinkView } from './uplink-words.js';
+import { assetFreshness, assetSeverity, compareAssets, type AssetSeverity } from './asset-health.js';
 
 /** What the status page reads; the Gateway satisfies it structurally. */
 export interface StatusSource {
@@ -23,19 +24,23 @@ export interface StatusSource {
   readonly scoring: {
     list(): ModelListing[];
     latest(asset: string): Record<string, { model: string; version: string; output: string; value: number; ts: number }>;
-    thresholds(model: string, version: string, output: string): Array<{ value: number; when: 'above' | 'below'; severity: string }>;
+    thresholds(model: string, version: string, output: string): Array<{ value: number; when: 'above' | 'below'; severity: string; clear?: number | undefined }>;
+    outputUnit(model: string, version: string, output: string): string | null;
   } | undefined;
   readonly scoringStage: { openAlerts(asset?: string): AlertEvent[] } | undefined;
   readonly ingestRate: { perSecond(seconds?: number): number };
 }
 
-export interface ThresholdView { value: number; when: 'above' | 'below'; severity: string }
+/** A threshold as charted: where it raises, and where a raised alert clears. */
+export interface ThresholdView { value: number; when: 'above' | 'below'; severity: string; clear: number }
 
 export interface OutputView {
   series: string;
   model: string;
   version: string;
   output: string;
+  /** The manifest's unit of the output (e.g. cycles), or null. */
+  unit: string | null;
   value: number;
   ts: number;
   thresholds: ThresholdView[];
@@ -43,6 +48,12 @@ export interface OutputView {
 
 export interface AssetView {
   asset: string;
+  /** critical, warning (open alerts), stale (silent for a multiple of its usual interval) or healthy: the card order. */
+  severity: AssetSeverity;
+  lastSeenAt: number | null;
+  intervalMs: number | null;
+  staleAfterMs: number;
+  /** Latest [ts, value] per sensor: the ts is that sensor's last-seen time. */
   sensors: Record<string, Point>;
   outputs: OutputView[];
   alerts: Array<Pick<AlertEvent, 'id' | 'model' | 'output' | 'severity' | 'value' | 'threshold' | 'ts'>>;
@@ -84,21 +95,31 @@ export function buildSnapshot(args: {
     else alertsByAsset.set(a.asset, [a]);
   }
   const names = new Set([...args.sensors.assets(), ...alertsByAsset.keys()]);
-  const assets: AssetView[] = [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).map((asset) => {
+  const assets: AssetView[] = [...names].map((asset) => {
     const latest = source.scoring?.latest(asset) ?? {};
     const outputs: OutputView[] = Object.entries(latest)
       .filter(([, o]) => Number.isFinite(o.value))
-      .map(([series, o]) => ({ series, model: o.model, version: o.version, output: o.output, value: o.value, ts: o.ts,
+      .map(([series, o]) => ({ series, model: o.model, version: o.version, output: o.output,
+        unit: source.scoring?.outputUnit(o.model, o.version, o.output) ?? null, value: o.value, ts: o.ts,
         thresholds: (source.scoring?.thresholds(o.model, o.version, o.output) ?? [])
-          .map((t) => ({ value: t.value, when: t.when, severity: t.severity })) }));
+          .map((t) => ({ value: t.value, when: t.when, severity: t.severity, clear: t.clear ?? t.value })) }))
+      // model/output order, as the fleet view draws them
+      .sort((x, y) => x.series.localeCompare(y.series));
+    const sensors = args.sensors.latest(asset);
+    const fresh = assetFreshness(sensors, args.sensors.usualInterval(asset), now);
+    const open = alertsByAsset.get(asset) ?? [];
     return {
       asset,
-      sensors: args.sensors.latest(asset),
+      severity: assetSeverity(open.map((a) => a.severity), fresh.stale),
+      lastSeenAt: fresh.lastSeenAt,
+      intervalMs: fresh.intervalMs,
+      staleAfterMs: fresh.staleAfterMs,
+      sensors,
       outputs,
       alerts: (alertsByAsset.get(asset) ?? []).map((a) => ({ id: a.id, model: a.model, output: a.output, severity: a.severity,
         value: a.value, threshold: a.threshold, ts: a.ts })),
     };
-  });
+  }).sort(compareAssets);
   const models = (source.scoring?.list() ?? []).map((m) => ({
     name: m.name, version: m.version, status: m.status, shadow: m.status === 'shadow', rowsScored: m.rowsScored, error: m.error ?? null,
   }));

@@ -22,9 +22,9 @@ import { encodeBatchBody } from './batch-body.js';
 import { CloudClient } from './cloud-client.js';
 import type { KeySource } from './key-source.js';
 import { classifyError, classifyStatus, type BatchOutcome } from './outcome.js';
+import { CloudContact, contactResultOf, type ContactSnapshot } from './contact.js';
 
 export type SyncState = 'disabled' | 'idle' | 'syncing' | 'retrying' | 'auth-failed';
-const STATES: readonly SyncState[] = ['disabled', 'idle', 'syncing', 'retrying', 'auth-failed'];
 
 export interface SyncConfig {
   batchMaxReadings: number;
@@ -35,6 +35,7 @@ export interface SyncConfig {
   authRetryMs: number;
   probeIntervalMs: number;
   backlogShare: number;
+  drainLogIntervalMs: number;
 }
 
 type Lane = 'priority' | 'live' | 'backlog';
@@ -64,6 +65,8 @@ export interface SyncStatus {
   backlogUpToSeq: number;
   readingsSynced: number;
   bytesSent: number;
+  /** The last contact with the cloud of any kind (batch or heartbeat): what the uplink words are built from. */
+  contact: ContactSnapshot;
 }
 
 export class SyncEngine {
@@ -96,6 +99,9 @@ export class SyncEngine {
   #pumpScheduled: NodeJS.Immediate | undefined;
   #probing = false;
   #idleWaiters: Array<() => void> = [];
+  readonly #contact = new CloudContact();
+  /** Progress of a backlog being drained, for the log; null while there is none. */
+  #drain: { since: number; readings: number; at: number; pending: number } | null = null;
   #status = {
     lastSuccessAt: null as number | null,
     lastFailure: null as { at: number; reason: string } | null,
@@ -151,6 +157,7 @@ export class SyncEngine {
     this.#resetLanes();
     this.#setState('idle');
     this.#log.info({ cloudUrl: this.#cloudUrl, backlogUpToSeq: this.#liveStart }, 'sync started');
+    this.#startDrainLog();
     this.wake();
   }
 
@@ -161,6 +168,17 @@ export class SyncEngine {
       this.#pumpScheduled = undefined;
       this.#safePump();
     });
+  }
+
+  /** A heartbeat's answer (HTTP status) or transport failure: contact with the cloud like any batch. */
+  heartbeatResult(result: { status: number } | { error: string }): void {
+    const at = this.#clock();
+    if ('status' in result) {
+      this.#contact.record({ at, via: 'heartbeat', result: contactResultOf(result.status), detail: `http-${result.status}` });
+      if (result.status < 500) this.linkUp();
+    } else {
+      this.#contact.record({ at, via: 'heartbeat', result: 'failed', detail: result.error });
+    }
   }
 
   /** Evidence the cloud answers (a heartbeat got through): stop waiting for the backoff timer. */
@@ -183,6 +201,7 @@ export class SyncEngine {
       pending: this.#store.pending,
       oldestPendingAgeMs: oldest ? Math.max(0, this.#clock() - oldest.receivedAt) : null,
       backlogUpToSeq: this.#liveStart,
+      contact: this.#contact.snapshot(),
     };
   }
 
@@ -379,6 +398,11 @@ export class SyncEngine {
   async #handle(batch: Batch, outcome: BatchOutcome, body: any): Promise<void> {
     const now = this.#clock();
     this.#metrics.syncBatches.inc({ result: outcome.kind });
+    this.#contact.record({
+      at: now, via: 'batch',
+      result: outcome.kind === 'retry' ? 'failed' : outcome.kind === 'auth' ? 'key-rejected' : 'ok',
+      detail: outcome.kind === 'retry' ? outcome.reason : outcome.kind === 'auth' ? `http-${outcome.status}` : outcome.kind,
+    });
     switch (outcome.kind) {
       case 'ok': {
         const rejected = new Map<number, string>();
@@ -491,8 +515,39 @@ export class SyncEngine {
       // Batches read while the cloud was away carry outage data: re-label them as backlog.
       for (const b of this.#retryQueue) if (b.lane === 'live') relabelAsBacklog(b);
       this.#log.info({ downMs, pending: this.#store.pending, backlogUpToSeq: this.#liveStart }, 'cloud reachable again; draining backlog behind live data');
+      this.#startDrainLog();
     }
+    this.#logDrain();
     this.#setState(this.#inFlight.size > 0 || this.#retryQueue.length > 0 ? 'syncing' : 'idle');
+  }
+
+  #startDrainLog(): void {
+    const pending = this.#store.pending;
+    const oldest = this.#store.oldestPending();
+    // A backlog is what was pending when sync (re)started: the readings up to liveStart.
+    if (this.#drain || !oldest || oldest.seq > this.#liveStart) return;
+    const now = this.#clock();
+    this.#drain = { since: now, readings: pending, at: now, pending };
+  }
+
+  /** On each accepted batch: every drainLogIntervalMs, readings left, net rate and time to empty; then "drained". */
+  #logDrain(): void {
+    const d = this.#drain;
+    if (!d) return;
+    const now = this.#clock();
+    const oldest = this.#store.oldestPending();
+    const pending = this.#store.pending;
+    if (!oldest || oldest.seq > this.#liveStart) {
+      this.#log.info({ readings: d.readings, durationMs: now - d.since, pending }, 'backlog drained');
+      this.#drain = null;
+      return;
+    }
+    if (now - d.at < this.#config.drainLogIntervalMs) return;
+    const ratePerS = ((d.pending - pending) * 1000) / (now - d.at);
+    this.#log.info({ pending, ratePerS: Math.round(ratePerS * 10) / 10, etaS: ratePerS > 0 ? Math.ceil(pending / ratePerS) : null },
+      'draining backlog');
+    d.at = now;
+    d.pending = pending;
   }
 
   #fail(reason: string, retryAfterMs: number | undefined): void {
@@ -554,7 +609,6 @@ export class SyncEngine {
   #setState(state: SyncState, force = false): void {
     if (state === this.#state && !force) return;
     this.#state = state;
-    for (const s of STATES) this.#metrics.syncState.set({ state: s }, s === state ? 1 : 0);
   }
 
   #isDrained(): boolean {

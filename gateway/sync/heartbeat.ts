@@ -15,7 +15,7 @@ export class HeartbeatSender {
   readonly #keys: KeySource;
   readonly #gatewayId: string;
   readonly #snapshot: () => HeartbeatBody;
-  readonly #onAnswer: (status: number) => void;
+  readonly #onResult: (result: { status: number } | { error: string }) => void;
   readonly #metrics: GatewayMetrics;
   readonly #log: Logger;
   #task: ScheduledTask | undefined;
@@ -28,7 +28,8 @@ export class HeartbeatSender {
     keys: KeySource;
     gatewayId: string;
     snapshot: () => HeartbeatBody;
-    onAnswer: (status: number) => void;
+    /** Every outcome: an HTTP status, or the transport error code when there was no answer. */
+    onResult: (result: { status: number } | { error: string }) => void;
     metrics: GatewayMetrics;
     log: Logger;
   }) {
@@ -37,7 +38,7 @@ export class HeartbeatSender {
     this.#keys = deps.keys;
     this.#gatewayId = deps.gatewayId;
     this.#snapshot = deps.snapshot;
-    this.#onAnswer = deps.onAnswer;
+    this.#onResult = deps.onResult;
     this.#metrics = deps.metrics;
     this.#log = deps.log;
   }
@@ -54,11 +55,15 @@ export class HeartbeatSender {
       this.#metrics.heartbeats.inc({ result: ok ? 'ok' : `http-${res.status}` });
       if (!ok && res.status !== this.#lastStatus) this.#log.warn({ status: res.status, code: res.body?.error?.code }, 'heartbeat refused');
       this.#lastStatus = res.status;
-      this.#onAnswer(res.status);
+      this.#onResult({ status: res.status });
     } catch (err) {
       this.#metrics.heartbeats.inc({ result: 'error' });
       if (this.#lastStatus !== 0) this.#log.debug({ err }, 'heartbeat failed');
       this.#lastStatus = 0;
+      if (!this.#abort.signal.aborted) {
+        const code = (err as { code?: unknown } | null)?.code;
+        this.#onResult({ error: typeof code === 'string' ? code.toLowerCase() : 'transport-error' });
+      }
     }
   }
 

@@ -10,7 +10,7 @@ import { trainGbdt, type GbdtModel, type GbdtOptions } from './gbdt.js';
 import { createRng, shuffle } from './rng.js';
 import { attr, DataType, ML_DOMAIN, tensorType, type ModelSpec } from '../onnx/graph-builder.js';
 import { binaryClassifierAttrs } from '../onnx/tree-ensemble.js';
-import type { ModelManifest } from '../../gateway/scoring/manifest.js';
+import type { ManifestDocument } from '../../gateway/scoring/manifest.js';
 
 /** Sensor names the AI4I replay publishes, in the order the model reads them. */
 export const AI4I_MESSAGE = ['product_quality', 'air_temp_k', 'process_temp_k', 'rpm', 'torque_nm', 'tool_wear_min'];
@@ -81,7 +81,7 @@ export function ai4iGraph(model: GbdtModel): ModelSpec {
   };
 }
 
-export function ai4iManifest(version: string, training: Record<string, unknown>): ModelManifest {
+export function ai4iManifest(version: string, training: Record<string, unknown>): ManifestDocument {
   return {
     name: 'ai4i-failure',
     version,
@@ -95,8 +95,8 @@ export function ai4iManifest(version: string, training: Record<string, unknown>)
       { name: 'failure_label', kind: 'label', onnxOutput: 'output_label' },
     ],
     thresholds: [
-      { output: 'failure_probability', when: 'above', value: 0.5, clear: 0.3, severity: 'warning' },
-      { output: 'failure_probability', when: 'above', value: 0.9, clear: 0.7, severity: 'critical' },
+      { output: 'failure_probability', when: 'above', value: 0.5, clear: 0.3, severity: 'warning', for: '5s', clearFor: '10s' },
+      { output: 'failure_probability', when: 'above', value: 0.9, clear: 0.7, severity: 'critical', for: '5s', clearFor: '10s' },
     ],
     training,
   };

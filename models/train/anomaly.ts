@@ -10,7 +10,7 @@ import type { Engine, Fd001 } from './datasets.js';
 import { seriesOf, windowFeatureRow } from './feature-rows.js';
 import { TURBOFAN_SENSORS } from './turbofan-rul.js';
 import { attr, DataType, ML_DOMAIN, tensorType, type ModelSpec } from '../onnx/graph-builder.js';
-import type { ModelManifest, WindowFeature } from '../../gateway/scoring/manifest.js';
+import type { ManifestDocument, WindowFeature } from '../../gateway/scoring/manifest.js';
 
 export const ANOMALY_WINDOW = 10;
 export const HEALTHY_FIRST = 10;
@@ -133,7 +133,7 @@ export function anomalyGraph(m: AnomalyModel): ModelSpec {
   };
 }
 
-export function anomalyManifest(version: string, m: AnomalyModel, training: Record<string, unknown>): ModelManifest {
+export function anomalyManifest(version: string, m: AnomalyModel, training: Record<string, unknown>): ManifestDocument {
   const t = Number(m.threshold.toPrecision(4));
   return {
     name: 'anomaly',
@@ -145,7 +145,7 @@ export function anomalyManifest(version: string, m: AnomalyModel, training: Reco
     input: { name: 'features', features: anomalyFeatures() },
     outputs: [{ name: 'anomaly_score', kind: 'anomaly-score', onnxOutput: 'score', column: 0 }],
     thresholds: [
-      { output: 'anomaly_score', when: 'above', value: t, clear: Number((t * 0.8).toPrecision(4)), severity: 'warning' },
+      { output: 'anomaly_score', when: 'above', value: t, clear: Number((t * 0.8).toPrecision(4)), severity: 'warning', for: '10s', clearFor: '20s' },
     ],
     training,
   };

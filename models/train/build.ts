@@ -13,7 +13,7 @@ import { buildModel, DataType, ML_DOMAIN, tensorType } from '../onnx/graph-build
 import { loadOnnxTypes } from '../onnx/onnx-proto.js';
 import { predictTrees, regressorAttrs } from '../onnx/tree-ensemble.js';
 import { rmse, phm08Score } from './metrics.js';
-import type { ModelManifest } from '../../gateway/scoring/manifest.js';
+import type { ManifestDocument } from '../../gateway/scoring/manifest.js';
 
 export const DEFAULT_VERSION = '1.0.0';
 
@@ -21,7 +21,7 @@ export function defaultModelsDir(): string {
   return join(defaultDataDir(), '..');
 }
 
-function write(modelsDir: string, manifest: ModelManifest, bytes: Uint8Array): string {
+function write(modelsDir: string, manifest: ManifestDocument, bytes: Uint8Array): string {
   const dir = join(modelsDir, manifest.name, manifest.version);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'model.onnx'), bytes);

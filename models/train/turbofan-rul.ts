@@ -6,7 +6,7 @@
 import type { Fd001 } from './datasets.js';
 import { seriesOf, windowFeatureRow } from './feature-rows.js';
 import { trainGbdt, type GbdtModel, type GbdtOptions } from './gbdt.js';
-import type { ModelManifest, WindowFeature } from '../../gateway/scoring/manifest.js';
+import type { ManifestDocument, WindowFeature } from '../../gateway/scoring/manifest.js';
 
 /** The 14 FD001 sensors that vary; the other seven are constant under FD001's single operating condition. */
 export const TURBOFAN_SENSORS = ['s2', 's3', 's4', 's7', 's8', 's9', 's11', 's12', 's13', 's14', 's15', 's17', 's20', 's21'];
@@ -58,7 +58,7 @@ export function trainTurbofan(data: Fd001, onRound?: (r: number) => void): GbdtM
   return trainGbdt(X, y, TURBOFAN_OPTIONS, onRound);
 }
 
-export function turbofanManifest(version: string, training: Record<string, unknown>): ModelManifest {
+export function turbofanManifest(version: string, training: Record<string, unknown>): ManifestDocument {
   return {
     name: 'turbofan-rul',
     version,
@@ -69,8 +69,8 @@ export function turbofanManifest(version: string, training: Record<string, unkno
     input: { name: 'features', features: turbofanFeatures() },
     outputs: [{ name: 'rul', kind: 'rul', onnxOutput: 'rul', column: 0, unit: 'cycles' }],
     thresholds: [
-      { output: 'rul', when: 'below', value: 50, clear: 60, severity: 'warning' },
-      { output: 'rul', when: 'below', value: 20, clear: 30, severity: 'critical' },
+      { output: 'rul', when: 'below', value: 50, clear: 60, severity: 'warning', for: '5s', clearFor: '10s' },
+      { output: 'rul', when: 'below', value: 20, clear: 30, severity: 'critical', for: '5s', clearFor: '10s' },
     ],
     training,
   };

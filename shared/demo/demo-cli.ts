@@ -16,8 +16,9 @@ import type { CliIo } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { Demo, DEMO_DEFAULTS } from './demo.js';
+import { uplinkView } from '../../gateway/status/uplink-words.js';
 
-const USAGE = `usage: smartmaint demo [options]
+export const usage = `usage: smartmaint demo [options]
   --state-dir DIR    where the demo keeps its databases, keys and log (default ${DEMO_DEFAULTS.stateDir})
   --reset            delete the state dir first
   --host ADDR        address every listener binds (default ${DEMO_DEFAULTS.host})
@@ -44,10 +45,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       rate: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     } }));
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(err as Error).message}\n${usage}`);
   }
   if (values.help) {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage);
     return 0;
   }
   const level = values['log-level'] ?? 'info';
@@ -97,7 +98,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (!g) return;
       const s = g.sync.status();
       const alerts = g.scoringStage?.openAlerts().length ?? 0;
-      io.stdout.write(`\r\x1b[K  ${demo.published} messages replayed · ${s.readingsSynced} readings synced · uplink ${s.state} · ${alerts} open alert(s)`);
+      const uplink = uplinkView(s, Date.now(), null).words;
+      io.stdout.write(`\r\x1b[K  ${demo.published} messages replayed · ${s.readingsSynced} readings synced · uplink ${uplink} · ${alerts} open alert(s)`);
     }, 1_000)
     : undefined;
   progress?.unref();

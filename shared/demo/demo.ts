@@ -30,6 +30,8 @@ export interface DemoOptions {
   gatewayId: string;
   heartbeatSchedule: string;
   fleet: { staleAfterMs: number; offlineAfterMs: number };
+  /** Retention: the gateway keeps synced readings this long under a disk budget; the cloud keeps readings this long. */
+  retention: { syncedMaxAgeMs: number; outboxMaxBytes: number; cloudReadingsMaxAgeMs: number };
   /** Replaces the provisioned gateway key (tests: a key the cloud refuses). */
   gatewayApiKey?: string;
 }
@@ -38,10 +40,14 @@ export const DEMO_DEFAULTS: DemoOptions = {
   stateDir: '.demo',
   host: '127.0.0.1',
   ports: { cloud: 8090, http: 8080, mqtt: 1883 },
-  rate: 16,
+  // One cycle a second per engine: the RUL trend reads as a trend, and the first alert comes within a minute.
+  rate: DEMO_ENGINES.length,
   gatewayId: 'demo-gateway',
   heartbeatSchedule: '*/5 * * * * *',
   fleet: { staleAfterMs: 15_000, offlineAfterMs: 30_000 },
+  // The replay writes about 6 MB a minute; unbounded, a demo left running fills the disk in days. An hour of
+  // synced history is more than the pages show, and the budget caps what an outage can pile up.
+  retention: { syncedMaxAgeMs: 3_600_000, outboxMaxBytes: 512 * 1_048_576, cloudReadingsMaxAgeMs: 6 * 3_600_000 },
 };
 
 export interface DemoUrls {
@@ -85,6 +91,7 @@ export class Demo {
         http: { host: o.host, port: ports.cloud.port },
         storage: { dataDir: join(state, 'cloud') },
         fleet: o.fleet,
+        retention: { readingsMaxAgeMs: o.retention.cloudReadingsMaxAgeMs },
         log: { level: this.log.level },
       });
       this.#store = createStore(cloudConfig.storage, this.log.child({ program: 'cloud', component: 'store' }));
@@ -100,6 +107,8 @@ export class Demo {
         mqtt: { host: o.host, port: ports.mqtt.port, allowAnonymous: true },
         http: { host: o.host, port: ports.http.port },
         sync: { cloudUrl: `http://${urlHost(o.host)}:${cloud.port}`, heartbeatSchedule: o.heartbeatSchedule },
+        retention: { syncedMaxAgeMs: o.retention.syncedMaxAgeMs },
+        outbox: { maxBytes: o.retention.outboxMaxBytes, whenFull: 'drop-oldest' },
         log: { level: this.log.level },
       });
       this.gateway = new Gateway({ config: gatewayConfig, log: this.log.child({ program: 'gateway' }), apiKey: o.gatewayApiKey ?? keys.gatewayKey });
@@ -123,16 +132,17 @@ export class Demo {
 
   /** Which engines are replayed, for the banner. */
   describeReplay(): string {
-    return `C-MAPSS FD001 engines ${DEMO_ENGINES.slice(0, 3).map((u) => `engine-${u}`).join(', ')} (near failure) and ` +
-      `engine-${DEMO_ENGINES[3]} (healthy), ${this.options.rate} messages/s`;
+    const perEngineS = DEMO_ENGINES.length / this.options.rate;
+    return `C-MAPSS FD001 engines run to failure: ${DEMO_ENGINES.map((d) => `engine-${d.unit} (${d.startRul} cycles left)`).join(', ')}; `
+      + `one cycle per engine every ${Number(perEngineS.toFixed(2))} s`;
   }
 
   #startReplay(broker: string): void {
-    const test = loadFd001().test;
+    const train = loadFd001().train;
     const abort = new AbortController();
     const publisher = new ReplayPublisher(
       { broker, rate: this.options.rate, qos: 1, clientId: 'smartmaint-demo-replay', limit: 0, loop: false },
-      { messages: () => demoMessages(test), clock: Date.now, progress: (sent) => { this.published = sent; } },
+      { messages: () => demoMessages(train), clock: Date.now, progress: (sent) => { this.published = sent; } },
     );
     const done = publisher.run(abort.signal).then(
       () => undefined,

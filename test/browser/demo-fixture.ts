@@ -13,7 +13,8 @@ export async function startDemo(overrides: Partial<DemoOptions> = {}): Promise<{
     ...DEMO_DEFAULTS,
     stateDir,
     ports: { cloud: 0, http: 0, mqtt: 0 },
-    rate: 40,
+    // The demo's own rate: alert hold times are in reading time, so a faster replay would shorten what they see.
+    rate: DEMO_DEFAULTS.rate,
     heartbeatSchedule: '* * * * * *',
     ...overrides,
   }, pino({ level: process.env.SMARTMAINT_TEST_LOG ?? 'silent' }));

@@ -55,3 +55,15 @@ t.test('usage and configuration errors exit 2 and start nothing', async (t) => {
   t.equal(over.code, 1, 'a third live key is refused: revoke one first');
   t.match(over.stderr, /revoke one first/);
 });
+
+t.test('a port in use: exit 1 with one line on stderr naming the port and --port', async (t) => {
+  const { createServer } = await import('node:net');
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const taken = (holder.address() as { port: number }).port;
+  const r = await runCli(['cloud', '--data-dir', tempDir(t), '--host', '127.0.0.1', '--port', String(taken)]);
+  t.equal(r.code, 1);
+  t.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr.trim()}`);
+  t.match(r.stderr, new RegExp(`^smartmaint cloud: failed to start: .*port 127\\.0\\.0\\.1:${taken} is in use .*\\(--port\\)`));
+});

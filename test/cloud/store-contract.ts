@@ -86,6 +86,16 @@ export function storeContract(t: Test, open: (t: Test) => Promise<CloudStore>): 
     t.same((await store.queryReadings({ gatewayId: 'other', limit: 10 })).rows, []);
   });
 
+  t.test('retention: old readings are pruned oldest first, in chunks', async (t) => {
+    const store = await open(t);
+    await store.ingest(write('gw1', seqRange(0, 25))); // ts 1_000_000 … 1_000_240
+    t.equal(await store.pruneReadings(1_000_100, 4), 4, 'at most one chunk');
+    t.equal(await store.pruneReadings(1_000_100, 100), 6, 'the rest older than the limit');
+    t.equal(await store.pruneReadings(1_000_100, 100), 0, 'nothing left to prune');
+    const left = await store.queryReadings({ limit: 100 });
+    t.same(left.rows.map((r) => r.seq), seqRange(10, 25), 'newer readings kept, in order');
+  });
+
   t.test('alerts, gaps and models are stored idempotently', async (t) => {
     const store = await open(t);
     const alert = { id: 'a1', asset: 'pump-1', model: 'rul', version: '2', output: 'rul', severity: 'critical' as const, state: 'raised' as const, value: 3, threshold: 10, ts: 2000 };

@@ -87,3 +87,19 @@ t.test('SIGTERM: stops accepting, commits in-flight work, closes the database, e
   }
   t.match(gw.lines.join('\n'), /"component":"outbox".*"msg":"outbox closed"/, 'component child loggers');
 });
+
+t.test('a port in use: exit 1 with one line on stderr naming the port and the flag, no stack', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => removeDir(dir));
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const taken = (holder.address() as { port: number }).port;
+  const r = run(['gateway', '--data-dir', join(dir, 'data'), '--mqtt-port', '0', '--mqtt-host', '127.0.0.1', '--http-port', String(taken),
+    '--no-scoring', '--allow-anonymous']);
+  t.equal(r.status, 1);
+  const lines = r.stderr.trim().split('\n');
+  t.equal(lines.length, 1, `one line: ${r.stderr.trim()}`);
+  t.match(lines[0], new RegExp(`^smartmaint gateway: failed to start: .*EADDRINUSE.*port 127\\.0\\.0\\.1:${taken} is in use .*\\(--http-port\\)`));
+  t.notMatch(r.stderr, /\n\s+at /, 'no stack');
+});

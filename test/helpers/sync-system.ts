@@ -53,7 +53,7 @@ export async function startSystem(opts: { cloudUrlPort?: (cloudPort: number) => 
   // Fast retries so the test spends its time on faults, not on waiting.
   writeFileSync(configFile, JSON.stringify({
     sync: { backoffInitialMs: 50, backoffMaxMs: 1000, authRetryMs: 500, probeIntervalMs: 200, requestTimeoutMs: 3000,
-      connectTimeoutMs: 1000, batchMaxReadings: 200, heartbeatSchedule: '*/2 * * * * *' },
+      connectTimeoutMs: 1000, batchMaxReadings: 200, heartbeatSchedule: '*/2 * * * * *', drainLogIntervalMs: 20 },
     mqtt: { allowAnonymous: true },
     ...(opts.outbox ? { outbox: opts.outbox } : {}),
   }));

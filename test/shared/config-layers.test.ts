@@ -22,6 +22,18 @@ t.test('defaults, env and flags layer in that order', async (t) => {
   t.ok(Object.isFrozen(both.config.net), 'config is deep-frozen');
 });
 
+t.test('a boolean flag is negated with --no-<flag>; the later of the two wins', async (t) => {
+  const bool = z.strictObject({ on: z.boolean().default(true) });
+  const boolFlags: FlagSpec[] = [{ flag: 'scoring', path: 'on', type: 'boolean', description: 'on' }];
+  const run = (argv: string[], env: Record<string, string> = {}) => resolveConfig({ schema: bool, what: 'test', argv, env, flags: boolFlags }).config.on;
+  t.equal(run([]), true);
+  t.equal(run(['--no-scoring']), false);
+  t.equal(run(['--no-scoring'], { SMARTMAINT_SCORING: 'true' }), false, 'the flag beats the environment');
+  t.equal(run(['--no-scoring', '--scoring']), true);
+  t.equal(run(['--scoring', '--no-scoring']), false);
+  t.throws(() => resolveConfig({ schema, what: 'test', argv: ['--no-port'], env: {}, flags }), UsageError, 'only boolean flags negate');
+});
+
 t.test('unknown flags are usage errors', async (t) => {
   t.throws(() => resolveConfig({ schema, what: 'test', argv: ['--nope'], env: {}, flags }), UsageError);
 });

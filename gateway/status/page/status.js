@@ -8,6 +8,10 @@
   var cards = {}; // asset -> card elements
   var chosenSensor = {}; // asset -> sensor shown in its chart
   var last = null;
+  var receivedAt = 0; // this browser's clock when `last` arrived
+  var lostAt = null; // this browser's clock when the stream was found dead; null while live
+  // Snapshots come every second: a stream silent for this long is dead even if the socket has not said so.
+  var SILENCE_MS = 5000;
 
   var ui = window.SmartMaintUI;
   var $ = ui.$, el = ui.el, ago = ui.ago, fmt = ui.fmt;
@@ -29,12 +33,13 @@
     if (s.length > MAX_POINTS) s.splice(0, s.length - MAX_POINTS);
   }
 
-  // A small SVG chart of a series, with threshold lines; values only (numbers), so building markup is safe.
+  // A small SVG chart of a series, with threshold lines (solid: raises; dotted: clears); values only (numbers),
+  // so building its markup is safe. Axis labels and the legend are built as elements around it (see figure()).
   function chart(points, thresholds) {
     var w = 300, h = 56, pad = 3;
     var vals = points.map(function (p) { return p[1]; });
-    (thresholds || []).forEach(function (t) { vals.push(t.value); });
-    if (!points.length) return '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none"></svg>';
+    (thresholds || []).forEach(function (t) { vals.push(t.value, t.clear); });
+    if (!points.length) return { svg: '<svg class="chart" viewBox="0 0 300 56" preserveAspectRatio="none"></svg>', lo: null, hi: null };
     var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
     if (hi === lo) { hi += 1; lo -= 1; }
     var t0 = points[0][0], t1 = points[points.length - 1][0];
@@ -43,12 +48,50 @@
     function y(v) { return h - pad - ((v - lo) / (hi - lo)) * (h - 2 * pad); }
     var line = points.map(function (p) { return x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1); }).join(' ');
     var lines = (thresholds || []).map(function (t) {
-      var yy = y(t.value).toFixed(1);
       var cls = t.severity === 'critical' ? 't-critical' : 't-warning';
-      return '<line class="' + cls + '" x1="0" x2="' + w + '" y1="' + yy + '" y2="' + yy + '"></line>';
+      var raise = y(t.value).toFixed(1), clear = y(t.clear).toFixed(1);
+      return '<line class="' + cls + '" x1="0" x2="' + w + '" y1="' + raise + '" y2="' + raise + '"></line>' +
+        (t.clear !== t.value ? '<line class="' + cls + ' t-clear" x1="0" x2="' + w + '" y1="' + clear + '" y2="' + clear + '"></line>' : '');
     }).join('');
-    return '<svg class="chart" viewBox="0 0 ' + w + ' ' + h + '" preserveAspectRatio="none">' + lines +
-      '<polyline points="' + line + '"></polyline></svg>';
+    return {
+      svg: '<svg class="chart" viewBox="0 0 ' + w + ' ' + h + '" preserveAspectRatio="none">' + lines +
+        '<polyline points="' + line + '"></polyline></svg>',
+      lo: lo, hi: hi, t0: t0, t1: t1,
+    };
+  }
+
+  // The chart with its axes named: the value range (in the output's unit) on the left, time along the bottom,
+  // and a legend of the thresholds saying where an alert is raised and where it clears.
+  function figure(points, thresholds, unit) {
+    var c = chart(points, thresholds);
+    var fig = el('figure', 'fig');
+    var plot = el('div', 'plot');
+    plot.insertAdjacentHTML('beforeend', c.svg);
+    if (c.lo !== null) {
+      plot.appendChild(el('span', 'y-max', fmt(c.hi) + (unit ? ' ' + unit : '')));
+      plot.appendChild(el('span', 'y-min', fmt(c.lo) + (unit ? ' ' + unit : '')));
+      var axis = el('div', 'x-axis');
+      axis.appendChild(el('span', null, hhmmss(c.t0)));
+      axis.appendChild(el('span', 'x-name', 'time'));
+      axis.appendChild(el('span', null, hhmmss(c.t1)));
+      fig.appendChild(plot);
+      fig.appendChild(axis);
+    } else {
+      fig.appendChild(plot);
+    }
+    if (thresholds && thresholds.length) {
+      var legend = el('div', 'legend');
+      thresholds.forEach(function (t) {
+        var item = el('span', 'legend-item ' + (t.severity === 'critical' ? 'critical' : 'warning'));
+        item.appendChild(el('span', 'swatch'));
+        var side = t.when === 'below' ? 'below ' : 'above ';
+        item.appendChild(document.createTextNode(t.severity + ' ' + side + limit(t.value) +
+          (t.clear !== t.value ? ', clears at ' + limit(t.clear) : '') + (unit ? ' ' + unit : '')));
+        legend.appendChild(item);
+      });
+      fig.appendChild(legend);
+    }
+    return fig;
   }
 
   function loadHistory(asset) {
@@ -79,6 +122,8 @@
     var badges = el('span', 'badges');
     title.appendChild(badges);
     root.appendChild(title);
+    var seen = el('p', 'seen muted');
+    root.appendChild(seen);
     var outputs = el('div', 'outputs');
     root.appendChild(outputs);
     var pick = el('label', 'sensor-pick', 'Sensor ');
@@ -88,6 +133,8 @@
     pick.appendChild(select);
     var current = el('span', 'value sensor-value');
     pick.appendChild(current);
+    var currentAge = el('span', 'muted sensor-age');
+    pick.appendChild(currentAge);
     root.appendChild(pick);
     var sensorChart = el('div', 'sensor-chart');
     root.appendChild(sensorChart);
@@ -96,7 +143,8 @@
     var values = el('div', 'values');
     details.appendChild(values);
     root.appendChild(details);
-    c = cards[asset] = { root: root, badges: badges, outputs: outputs, select: select, current: current, sensorChart: sensorChart, values: values, sensors: '' };
+    c = cards[asset] = { root: root, badges: badges, seen: seen, outputs: outputs, select: select, current: current, currentAge: currentAge,
+      sensorChart: sensorChart, values: values, sensors: '' };
     loadHistory(asset);
     return c;
   }
@@ -106,19 +154,25 @@
     Object.keys(a.sensors).forEach(function (s) { push(a.asset, s, a.sensors[s]); });
     a.outputs.forEach(function (o) { push(a.asset, o.series, [o.ts, o.value]); });
     c.root.classList.toggle('alerting', a.alerts.length > 0);
+    c.root.classList.toggle('stale', a.severity === 'stale');
+    c.root.setAttribute('data-severity', a.severity);
     c.badges.textContent = '';
-    a.alerts.forEach(function (al) { c.badges.appendChild(el('span', 'badge ' + al.severity, al.severity + ': ' + al.output)); });
+    a.alerts.forEach(function (al) { c.badges.appendChild(el('span', 'badge ' + al.severity, al.severity + ': ' + words(al.output))); });
+    if (a.severity === 'stale') c.badges.appendChild(el('span', 'badge stale', 'stale'));
+    c.seen.textContent = a.lastSeenAt === null ? 'no readings yet'
+      : 'last seen ' + ago(now - a.lastSeenAt) + ' ago' + (a.severity === 'stale'
+        ? ' — silent for more than ' + ago(a.staleAfterMs) + (a.intervalMs ? ' (usually every ' + ago(a.intervalMs) + ')' : '') : '');
     c.outputs.textContent = '';
     a.outputs.forEach(function (o) {
       var box = el('div', 'output');
       box.setAttribute('data-output', o.output);
       var label = el('div', 'label');
-      label.appendChild(el('span', null, o.output.replace(/_/g, ' ') + ' (' + o.model + ' ' + o.version + ')'));
-      var value = el('span', 'value', fmt(o.value));
+      label.appendChild(el('span', null, words(o.output) + (o.unit ? ' (' + o.unit + ')' : '') + ' · ' + o.model + ' ' + o.version));
+      var value = el('span', 'value', fmt(o.value) + (o.unit ? ' ' + o.unit : ''));
       label.appendChild(value);
       box.appendChild(label);
       var series = (history[a.asset] || {})[o.series] || [];
-      box.insertAdjacentHTML('beforeend', chart(series, o.thresholds));
+      box.appendChild(figure(series, o.thresholds, o.unit));
       c.outputs.appendChild(box);
     });
     var names = Object.keys(a.sensors).sort(function (x, y) { return x.localeCompare(y, 'en', { numeric: true }); });
@@ -133,17 +187,35 @@
     var latest = a.sensors[shown];
     c.current.textContent = latest ? fmt(latest[1]) : '–';
     c.current.setAttribute('data-sensor', shown || '');
-    c.sensorChart.innerHTML = chart(((history[a.asset] || {})[shown]) || [], []);
+    c.currentAge.textContent = latest ? ago(now - latest[0]) + ' ago' : '';
+    c.sensorChart.textContent = '';
+    c.sensorChart.appendChild(figure(((history[a.asset] || {})[shown]) || [], [], null));
     c.values.textContent = '';
     names.forEach(function (n) {
       var cell = el('span', null, n + ' ' + fmt(a.sensors[n][1]));
+      cell.appendChild(el('span', 'muted age', ' · ' + ago(now - a.sensors[n][0]) + ' ago'));
       cell.setAttribute('data-sensor', n);
       c.values.appendChild(cell);
     });
   }
 
+  // Thresholds are written by people: 50 reads as 50, not 50.00.
+  function limit(v) { return Number.isInteger(v) ? String(v) : fmt(v); }
+
+  // Output and model names are identifiers (anomaly_score); people read words.
+  function words(name) { return String(name).replace(/_/g, ' '); }
+
   function rows(tbody, items, cells) {
     tbody.textContent = '';
+    if (!items.length) {
+      // An empty table says so instead of showing bare headers.
+      var none = el('td', 'muted', 'none');
+      none.colSpan = tbody.parentNode.querySelectorAll('thead th').length;
+      var tr0 = el('tr');
+      tr0.appendChild(none);
+      tbody.appendChild(tr0);
+      return;
+    }
     items.forEach(function (item) {
       var tr = el('tr');
       cells(item).forEach(function (v, i) { tr.appendChild(el('td', i === 4 ? 'wrap' : null, v)); });
@@ -151,13 +223,24 @@
     });
   }
 
-  function render(s) {
-    var now = s.ts;
+  // The gateway's time now, read from the last snapshot plus what this browser's clock says has passed since:
+  // while the stream is lost, ages keep counting from the figures' own time.
+  function gatewayNow() { return last ? last.ts + Math.max(0, Date.now() - receivedAt) : Date.now(); }
+
+  // The uplink words carry an age; recount it so it does not freeze while the page is cut off.
+  function uplinkWords(u, now) {
+    if (u.kind === 'synced' && u.lastContactAt) return 'synced (last contact ' + ago(now - u.lastContactAt) + ' ago)';
+    if (u.failingSince && /\([^()]* ago\)$/.test(u.words)) return u.words.replace(/\([^()]* ago\)$/, '(' + ago(now - u.failingSince) + ' ago)');
+    return u.words;
+  }
+
+  function render(s, at) {
+    var now = at || s.ts;
     $('#gateway-id').textContent = s.gatewayId;
     $('#version').textContent = 'SmartMaint ' + s.version;
     $('#updated').textContent = new Date(now).toLocaleTimeString();
     var up = $('#uplink');
-    up.textContent = s.uplink.words;
+    up.textContent = uplinkWords(s.uplink, now);
     up.className = 'big state-' + s.uplink.kind;
     var detail = [];
     if (s.uplink.drainEtaS !== null) detail.push('drains in about ' + ago(s.uplink.drainEtaS * 1000));
@@ -167,7 +250,7 @@
     if (s.uplink.lastFailure && s.uplink.kind !== 'synced') detail.push(s.uplink.lastFailure);
     $('#uplink-detail').textContent = detail.join(' · ');
     $('#ingest-rate').textContent = fmt(s.ingestRate);
-    $('#client-count').textContent = s.clients.length;
+    $('#client-count').textContent = s.clients.length + (s.clients.length === 1 ? ' broker client' : ' broker clients');
     var budget = s.disk.budgetBytes;
     $('#disk').textContent = bytes(s.disk.usedBytes) + (budget ? ' of ' + bytes(budget) : ' (no budget set)');
     var share = budget ? Math.min(1, s.disk.usedBytes / budget) : 0;
@@ -182,16 +265,19 @@
     if (!alerts.length) list.appendChild(el('li', 'muted', 'none'));
     alerts.forEach(function (x) {
       var al = x.al;
-      list.appendChild(el('li', al.severity, x.asset + ': ' + al.severity + ' — ' + al.output.replace(/_/g, ' ') + ' ' + fmt(al.value) +
-        ' (threshold ' + fmt(al.threshold) + ', ' + al.model + ') since ' + when(al.ts, now)));
+      list.appendChild(el('li', al.severity, x.asset + ': ' + al.severity + ' — ' + words(al.output) + ' ' + fmt(al.value) +
+        ' (threshold ' + limit(al.threshold) + ', ' + al.model + ') since ' + when(al.ts, now)));
     });
 
     var assets = $('#assets');
     if (s.assets.length && assets.querySelector('p.muted')) assets.textContent = '';
-    s.assets.forEach(function (a) {
-      renderAsset(a, now);
-      if (!cards[a.asset].root.parentNode) assets.appendChild(cards[a.asset].root);
-    });
+    s.assets.forEach(function (a) { renderAsset(a, now); });
+    // The gateway sends assets by severity (critical, warning, stale, healthy), then name: keep the cards in that order.
+    var order = s.assets.map(function (a) { return a.asset; });
+    var shown = Array.prototype.map.call(assets.children, function (e) { return e.getAttribute('data-asset'); });
+    if (order.join('\u0000') !== shown.slice(0, order.length).join('\u0000')) {
+      order.forEach(function (name) { assets.appendChild(cards[name].root); });
+    }
 
     rows($('#clients tbody'), s.clients, function (c) {
       return [c.id, c.address, when(c.connectedAt, now), c.lastMessageAt ? when(c.lastMessageAt, now) : 'never', c.messages];
@@ -226,16 +312,52 @@
     $('#export-link').href = '/api/v1/export?' + q.toString();
   }
 
-  function connect() {
+  function hhmmss(ts) {
+    var d = new Date(ts);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map(function (n) { return (n < 10 ? '0' : '') + n; }).join(':');
+  }
+
+  // Everything on screen stops being true when the stream dies: grey it out and say since when, so nobody reads
+  // a dead gateway's last "synced" as current. The figures' time is the last snapshot's.
+  function lost() {
+    if (lostAt !== null) return;
+    lostAt = Date.now();
     var live = $('#live');
+    live.textContent = 'connection lost';
+    live.className = 'pill down';
+    document.body.classList.add('lost');
+    var banner = $('#lost');
+    banner.textContent = last
+      ? 'connection to the gateway lost at ' + hhmmss(last.ts) + ' — figures are from then'
+      : 'no connection to the gateway (since ' + hhmmss(lostAt) + ')';
+    banner.hidden = false;
+  }
+
+  function found() {
+    lostAt = null;
+    var live = $('#live');
+    live.textContent = 'live';
+    live.className = 'pill live';
+    document.body.classList.remove('lost');
+    $('#lost').hidden = true;
+  }
+
+  function connect() {
     var es = new EventSource('/api/v1/status/stream');
-    es.onopen = function () { live.textContent = 'live'; live.className = 'pill live'; };
-    es.onerror = function () { live.textContent = 'reconnecting…'; live.className = 'pill down'; };
+    es.onerror = function () { if (es.readyState !== EventSource.OPEN) lost(); };
     es.onmessage = function (ev) {
       try { last = JSON.parse(ev.data); } catch (e) { return; }
+      receivedAt = Date.now();
+      if (lostAt !== null || $('#live').className !== 'pill live') found();
       render(last);
     };
+    // One timer for the page: notice a silent stream, and keep the ages counting while cut off.
+    setInterval(function () {
+      if (lostAt === null && Date.now() - (receivedAt || pageStart) > SILENCE_MS) lost();
+      if (lostAt !== null && last) render(last, gatewayNow());
+    }, 1000);
   }
+  var pageStart = Date.now();
 
   document.addEventListener('DOMContentLoaded', function () {
     $('#export').addEventListener('input', exportLink);

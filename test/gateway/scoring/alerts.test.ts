@@ -68,3 +68,35 @@ t.test('alert tracker: independent thresholds, one raise and one clear each', as
   t.same(ev(Number.NaN, 7), [], 'non-finite values never alert');
   t.same(evaluate(a, { asset: 'x', model: 'm', version: '1', output: 'other', value: 5, ts: 8, thresholds }), []);
 });
+
+t.test('hold time: raise only once the condition has held `for`, clear only once back past `clear` for `clearFor`', async (t) => {
+  const a = new AlertTracker();
+  const held = [{ output: 'y', when: 'above' as const, value: 5, clear: 4, severity: 'warning', for: 10_000, clearFor: 5_000 }];
+  const ev = (value: number, ts: number) => evaluate(a, { asset: 'p', model: 'm', version: '1', output: 'y', value, ts, thresholds: held })
+    .map((e) => `${e.state}@${e.ts}`);
+  t.same(ev(6, 0), [], 'crossed, not yet held');
+  t.same(ev(7, 9_000), [], '9 s: still not long enough');
+  t.same(ev(3, 9_500), [], 'an outlier back under the threshold breaks the hold');
+  t.same(ev(6, 10_000), [], 'a new hold starts');
+  t.same(ev(6, 19_999), []);
+  t.same(ev(6, 20_000), ['raised@20000'], 'raised once it held 10 s');
+  t.same(ev(9, 25_000), [], 'still raised: nothing new');
+  t.same(ev(3, 26_000), [], 'back past clear, not yet for 5 s');
+  t.same(ev(4.5, 28_000), [], 'between clear and value: the clearing hold is broken, the alert stays');
+  t.same(ev(3, 29_000), []);
+  t.same(ev(3, 33_999), []);
+  t.same(ev(3, 34_000), ['cleared@34000'], 'cleared once it stayed back 5 s');
+  t.same(a.active('p'), []);
+});
+
+t.test('a flapping value raises nothing; the tracker\'s default hold applies to thresholds without `for`', async (t) => {
+  const a = new AlertTracker({ defaultForMs: 5_000 });
+  const events: AlertEvent[] = [];
+  // A score alternating around the threshold every second, as a noisy model output does.
+  for (let i = 0; i < 60; i++) a.evaluate(events, 'p', 'm', '1', 'y', i % 2 === 0 ? 6 : 4, i * 1000, v1);
+  t.same(events, [], 'no raise, no clear: 60 s of flapping is not an alert');
+  for (let i = 60; i <= 66; i++) a.evaluate(events, 'p', 'm', '1', 'y', 6, i * 1000, v1);
+  t.same(events.map((e) => `${e.state}:${e.severity}@${e.ts}`), ['raised:warning@65000'], 'a steady crossing raises after the default 5 s');
+  const zero = new AlertTracker();
+  t.equal(evaluate(zero, { asset: 'p', model: 'm', version: '1', output: 'y', value: 6, ts: 0, thresholds: v1 }).length, 1, 'default 0: at once');
+});

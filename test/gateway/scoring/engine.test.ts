@@ -37,7 +37,8 @@ async function startEngine(t: Test, modelsDir: string, config: ScoringConfigInpu
   const timer = { step: 0, now: 0 };
   const engine = new ScoringEngine({
     modelsDir, log: createLogger({ level: 'silent', name: 'test' }), clock: () => 0, registry: metrics,
-    config: { watch: false, pollIntervalMs: 0, ...config },
+    // Hold times are alerts.test.ts's subject; here every crossing counts at once.
+    config: { watch: false, pollIntervalMs: 0, alertForMs: 0, ...config },
     // every reading of the timer advances it by `step` ms: a run() then "takes" exactly `step` ms
     timer: () => (timer.now += timer.step),
     onModelEvent: (e) => events.push(e),

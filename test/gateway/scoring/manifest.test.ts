@@ -63,3 +63,14 @@ t.test('asset ids and globs', async (t) => {
   t.ok(assetMatcher({ glob: 'mill-?-1' })('mill-L-1'));
   t.notOk(assetMatcher({ glob: 'a.b' })('axb'), 'dots are literal');
 });
+
+t.test('threshold hold times: Prometheus durations or milliseconds', async (t) => {
+  const { thresholdSchema } = await import('../../../gateway/scoring/manifest.js');
+  const parse = (extra: Record<string, unknown>) => thresholdSchema.safeParse({ output: 'y', when: 'above', value: 1, severity: 'warning', ...extra });
+  t.equal(parse({ for: '30s' }).data?.for, 30_000);
+  t.equal(parse({ for: '2m', clearFor: '500ms' }).data?.clearFor, 500);
+  t.equal(parse({ for: '1h' }).data?.for, 3_600_000);
+  t.equal(parse({ for: 1500 }).data?.for, 1500);
+  t.notOk(parse({ for: '30 seconds' }).success, 'an unknown unit is refused');
+  t.notOk(parse({ for: -1 }).success);
+});

@@ -21,3 +21,15 @@ t.test('caps assets and series, counting what it refuses', async (t) => {
   t.same(Object.keys(w.latest('engine-2')), ['a', 'b']);
   t.equal(w.dropped, 2);
 });
+
+t.test('usual interval: the shortest median spacing of an asset\'s series', async (t) => {
+  const { RecentWindow } = await import('../../../gateway/status/recent-window.js');
+  const w = new RecentWindow({ pointsPerSeries: 50, seriesPerAsset: 8, assets: 8 });
+  t.equal(w.usualInterval('p'), null, 'unknown asset');
+  w.add('p', 'temp', 1_000, 1);
+  t.equal(w.usualInterval('p'), null, 'one reading: not known yet');
+  for (const ts of [2_000, 3_000, 4_000, 9_000, 10_000]) w.add('p', 'temp', ts, 1); // one gap of 5 s
+  t.equal(w.usualInterval('p'), 1_000, 'the median ignores one gap');
+  for (let i = 0; i < 5; i++) w.add('p', 'slow', i * 60_000, 1);
+  t.equal(w.usualInterval('p'), 1_000, 'the fastest series decides');
+});

@@ -12,12 +12,14 @@ t.test('end to end: the cloud holds exactly the acknowledged set', async (t) => 
   await pubs.waitForAcks(2000);
   await pubs.stop();
   const sync = await waitForDrain(sys);
-  t.equal(sync.state, 'idle');
+  t.equal(sync.engineState, 'idle');
+  t.equal(sync.state, 'synced', 'the uplink state, from the last contact');
+  t.match(sync.words, /^synced \(last contact \d+ s ago\)$/);
   await verifyExactlyOnce(t, sys, pubs);
   const metrics: string = await gatewayJson(sys.gateway.httpPort, '/metrics');
   t.match(metrics, /smartmaint_sync_readings_total \d+/);
   t.match(metrics, /smartmaint_outbox_oldest_pending_age_seconds 0/);
-  t.match(metrics, /smartmaint_sync_state\{state="idle"\} 1/);
+  t.match(metrics, /smartmaint_sync_state\{state="synced"\} 1/);
   // The heartbeat reached the cloud's fleet view.
   const fleet = await request(`http://127.0.0.1:${sys.cloud.port}/api/v1/gateways`, { headers: { authorization: `Bearer ${sys.operatorKey}` } });
   const body = (await fleet.body.json()) as any;

@@ -2,16 +2,26 @@ import t from 'tap';
 import { loadFd001 } from '../../../models/train/datasets.js';
 import { DEMO_ENGINES, demoMessages } from '../../../shared/demo/demo-replay.js';
 
-t.test('the demo replays its engines round-robin, staggered, in the simulator\'s message shape', async (t) => {
-  const { test, testRul } = loadFd001();
-  const gen = demoMessages(test);
+t.test('the demo replays whole runs to failure, round-robin, at staggered stages, in the simulator\'s message shape', async (t) => {
+  const { train } = loadFd001();
+  const gen = demoMessages(train);
   const first = Array.from({ length: DEMO_ENGINES.length * 2 }, () => gen.next().value!);
-  t.same(first.slice(0, 4).map((m) => m.topic), DEMO_ENGINES.map((u) => `telemetry/engine-${u}`));
+  t.same(first.slice(0, 4).map((m) => m.topic), DEMO_ENGINES.map((d) => `telemetry/engine-${d.unit}`));
   t.same(Object.keys(first[0]!.values).sort(), ['cycle', 'setting1', 'setting2', 'setting3',
     ...Array.from({ length: 21 }, (_, i) => `s${i + 1}`)].sort(), 'all columns but unit');
   t.equal(first[4]!.values.cycle! - first[0]!.values.cycle!, 1, 'next cycle of the same engine');
-  const [a, b] = [first[0]!.values.cycle!, first[1]!.values.cycle!];
-  t.not(a, b, 'engines start at different points of their runs');
-  // Three engines end close to failure, one far from it: the story the demo tells.
-  t.same(DEMO_ENGINES.map((u) => testRul[u - 1]! <= 10), [true, true, true, false]);
+  // Remaining cycles at the start, from the recorded run length: the story's staggered stages.
+  const left = DEMO_ENGINES.map((d, i) => train.find((e) => e.unit === d.unit)!.rows.length - first[i]!.values.cycle!);
+  t.same(left, DEMO_ENGINES.map((d) => d.startRul), 'each engine starts where its story needs it');
+  t.ok(left[0]! > 50 && left[0]! - 50 < 40, 'the first engine crosses the RUL warning threshold (50) within 40 cycles');
+  t.ok(left[3]! > 125 + 60, 'one engine stays healthy (above the model\'s cap of 125) for minutes');
+});
+
+t.test('an engine that reaches failure starts a new run from cycle 1', async (t) => {
+  const { train } = loadFd001();
+  const engine = { unit: 1, startRul: 2 };
+  const gen = demoMessages(train, [engine]);
+  const cycles = Array.from({ length: 4 }, () => gen.next().value!.values.cycle);
+  const length = train.find((e) => e.unit === 1)!.rows.length;
+  t.same(cycles, [length - 2, length - 1, length, 1]);
 });
