@@ -30,7 +30,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('scores match onnxruntime, alerts raise once and clear with hysteresis', async (t) => {
   const dir = tempDir();
-  // Hold times are alerts.test.ts's subject; here every crossing counts at once.
+  // Hold times are alerts.test.ts's subject: here a cycle every 10 s, so the manifest's holds (10 s up, 20 s down)
+  // span one and two cycles.
   const gw = await startGateway(dir, { scoring: { enabled: true, alertForMs: 0 } });
   t.teardown(async () => { await gw.stop(); removeDir(dir); });
   t.ok(gw.scoring?.list().some((m) => m.name === 'anomaly' && m.status === 'active'), 'default models loaded');
@@ -47,7 +48,7 @@ t.test('scores match onnxruntime, alerts raise once and clear with hysteresis', 
   const base = Date.now() - 1_000_000;
   let i = 0;
   const send = async (r: Record<string, number>) => {
-    await plc.publishAsync('telemetry/engine-1', JSON.stringify({ ts: base + (i++) * 1000, values: r }), { qos: 1 });
+    await plc.publishAsync('telemetry/engine-1', JSON.stringify({ ts: base + (i++) * 10_000, values: r }), { qos: 1 });
   };
   for (const r of healthy) await send(r);
   for (const r of failing) await send(r);
