@@ -35,10 +35,10 @@ export const mqttHardeningFields = {
   maxInflightInbound: z.number().int().min(1).max(65_535).default(100)
     .describe('Inbound QoS 2 messages one client may have awaiting PUBREL; beyond this the connection is closed.'),
   authThrottle: z.strictObject({
-    freeFailures: z.number().int().min(1).default(5)
-      .describe('Authentication failures per client id before CONNECTs with it are refused for a while.'),
     addressFreeFailures: z.number().int().min(1).default(20)
-      .describe('Authentication failures per remote address before CONNECTs from it are refused for a while (higher: devices may share an address).'),
+      .describe('Failed sign-ins (MQTT CONNECT, HTTP credentials) per source address before further attempts from it are refused unchecked for a while; refused attempts count too.'),
+    userFreeFailures: z.number().int().min(1).default(200)
+      .describe('Failed sign-ins per user name (device id, HTTP Basic user) across all addresses before that user is refused from every address that has itself failed for it; an address that never failed is still checked.'),
     banMs: z.number().int().min(0).default(1_000).describe('First refusal period; doubles with every further failure.'),
     maxBanMs: z.number().int().min(0).default(300_000).describe('Longest refusal period.'),
     windowMs: z.number().int().min(1_000).default(600_000).describe('Failures are forgotten after this long without a new one.'),

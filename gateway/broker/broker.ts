@@ -12,7 +12,8 @@ import { LogThrottle } from '../../shared/log-throttle.js';
 import { closeServer, listenOn } from './listen.js';
 import { guardPacketSize } from './packet-size-guard.js';
 import type { Duplex } from 'node:stream';
-import { ConnectionGuard, type AuthThrottleConfig } from './connection-guard.js';
+import { ConnectionGuard } from './connection-guard.js';
+import type { SignInThrottleConfig } from '../sign-in-throttle.js';
 import { MqttTlsListener, verifiedCommonName, type TlsListenerConfig } from './tls-listener.js';
 import { MqttWsListener } from './ws-listener.js';
 
@@ -25,7 +26,7 @@ export interface BrokerConfig {
   // Hardening (gateway/security-config.ts, where the defaults are).
   drainTimeoutMs: number;
   maxInflightInbound: number;
-  authThrottle: AuthThrottleConfig;
+  authThrottle: SignInThrottleConfig;
   tls?: Omit<TlsListenerConfig, 'host' | 'maxClients'> | undefined;
   ws?: { port: number; path: string } | undefined;
 }

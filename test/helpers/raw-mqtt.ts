@@ -11,8 +11,9 @@ export interface RawClient {
   next(cmd: string, ms?: number): Promise<Packet | undefined>;
 }
 
-export async function rawConnect(port: number): Promise<RawClient> {
-  const socket = netConnect({ port, host: '127.0.0.1' });
+/** `localAddress`: another loopback address (127.0.0.2, …) stands for another machine. */
+export async function rawConnect(port: number, localAddress?: string): Promise<RawClient> {
+  const socket = netConnect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
   socket.on('error', () => {});
   await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
   const parser = mqttPacket.parser({ protocolVersion: 4 });
