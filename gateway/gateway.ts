@@ -62,6 +62,7 @@ export class Gateway {
   #heartbeat: HeartbeatSender | undefined;
   #http: FastifyInstance | undefined;
   #httpPort = 0;
+  readonly #technicianPassword: PasswordCheck | null;
   #startedAt = 0;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -141,8 +142,8 @@ export class Gateway {
       clock: this.clock,
     });
     this.retention = new RetentionPruner({ outbox: this.outbox, config: config.retention, log: log.child({ component: 'retention' }), clock: this.clock });
-    this.statusPage = new StatusPage({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion,
-      password: config.http.password ? new PasswordCheck(config.http.password, this.clock) : null });
+    this.statusPage = new StatusPage({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion });
+    this.#technicianPassword = config.http.password ? new PasswordCheck(config.http.password, this.clock) : null;
     this.budget = new DiskBudget({
       outbox: this.outbox,
       sync: this.syncStore,
@@ -221,6 +222,7 @@ export class Gateway {
           const oldest = this.syncStore.oldestPending();
           this.metrics.oldestPendingAge.set(oldest ? Math.max(0, this.clock() - oldest.receivedAt) / 1000 : 0);
         },
+        access: { password: this.#technicianPassword, devices: this.devices, throttle: this.config.mqtt.authThrottle },
         plugins: [this.originApi.plugin, this.statusPage.plugin],
         extraHealth: {
           sync: () => {

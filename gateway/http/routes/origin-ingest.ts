@@ -11,7 +11,6 @@ import type { OriginApiContext } from '../../api/origin-api.js';
 import { decodeOriginBody, TooManyItemsError } from '../../ingest/origin-decode.js';
 import type { HttpEvent } from '../../ingest/http-events.js';
 import type { OutboxEntry } from '../../outbox/outbox.js';
-import { authenticateRequest } from '../device-auth.js';
 import { sendError } from '../errors.js';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../idempotency.js';
 
@@ -50,14 +49,9 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const started = performance.now();
-      const auth = await authenticateRequest(request.headers, ctx.devices);
-      if (!auth.ok) {
-        deviceMetrics.authFailures.inc({ transport: 'http', reason: auth.reason });
-        reply.header('www-authenticate', 'Bearer realm="smartmaint", Basic realm="smartmaint"');
-        const message = auth.reason === 'missing' ? 'an API key is required (X-API-Key or Authorization: Bearer)' : 'unknown API key';
-        return answered(sendError(reply, 401, 'SMARTMAINT_UNAUTHORIZED', message), 401);
-      }
-      const device = auth.device;
+      // Authenticated by the access hook (../access.ts) before the body was read.
+      const device = request.device;
+      if (device === null) throw new Error('ingest route reached without a device');
       const now = ctx.clock();
       let decoded;
       try {
