@@ -52,6 +52,11 @@ export class MqttBroker {
   readonly #access: BrokerAccess | undefined;
   /** The device each connection authenticated as (null: anonymous). */
   readonly #principals = new WeakMap<Client, string | null>();
+  /**
+   * Who created each persistent session (client id → device, null: anonymous): a stored session and its
+   * subscriptions are never handed to another principal, even if client-id ownership changed meanwhile.
+   */
+  readonly #sessionOwners = new Map<string, string | null>();
   #aedes: Aedes | undefined;
   #server: Server | undefined;
   #port = 0;
@@ -236,6 +241,14 @@ export class MqttBroker {
     done: (error: AuthenticateError | null, success: boolean | null) => void): void {
     const settle = (outcome: ConnectOutcome): void => {
       if (outcome.ok) {
+        const refusal = this.#clientIdRefusal(client, outcome.deviceId);
+        if (refusal !== undefined) {
+          this.#metrics.mqttConnectionsRefused.inc({ reason: 'client-id-not-owned' });
+          const suppressed = this.#refusedLog.admit(`${outcome.deviceId}\u0000client-id`);
+          if (suppressed >= 0) this.#log.warn({ deviceId: outcome.deviceId, clientId: client.id.slice(0, 128), reason: refusal, suppressed }, 'mqtt connect refused');
+          done(Object.assign(new Error(refusal), { returnCode: 2 }) as AuthenticateError, false);
+          return;
+        }
         this.#principals.set(client, outcome.deviceId);
         done(null, true);
         return;
@@ -253,6 +266,18 @@ export class MqttBroker {
     const outcome = this.#access!.authenticate(username, password);
     if (outcome instanceof Promise) outcome.then(settle, () => settle({ ok: false, returnCode: 5, reason: 'authentication failed' }));
     else settle(outcome);
+  }
+
+  /** Why this principal may not use the client's id (CONNACK 2), or undefined. */
+  #clientIdRefusal(client: Client, deviceId: string | null): string | undefined {
+    if (this.#access && !this.#access.mayUseClientId(deviceId, client.id)) {
+      return deviceId === null ? 'client id belongs to a device' : `client id is not one of device ${deviceId}'s`;
+    }
+    // A clean start discards the stored session, so only a resumption needs the same principal.
+    if (client.clean) this.#sessionOwners.delete(client.id);
+    else if ((this.#sessionOwners.get(client.id) ?? deviceId) !== deviceId) return 'client id holds another principal\'s session';
+    else this.#sessionOwners.set(client.id, deviceId);
+    return undefined;
   }
 
   /** Close the connections of removed or re-keyed devices. Returns how many were closed. */

@@ -19,6 +19,8 @@ export interface BrokerAccess {
   /** `match`: the topic as telemetry (asset, sensor), or undefined when it is not a telemetry topic. */
   mayPublish(deviceId: string | null, clientId: string, topic: string, match: TopicMatch | undefined): boolean;
   maySubscribe(deviceId: string | null, clientId: string, filter: string): boolean;
+  /** Client ids belong to devices (their own id or prefix); anonymous clients may use only ids no device owns. */
+  mayUseClientId(deviceId: string | null, clientId: string): boolean;
   onRevoked(listener: RevokedListener): void;
 }
 
@@ -69,6 +71,10 @@ export class MqttAccess implements BrokerAccess {
     if (device !== undefined && device.acl.maySubscribe(filter)) return true;
     this.#denied(deviceId, clientId, 'subscribe', filter, device === undefined);
     return false;
+  }
+
+  mayUseClientId(deviceId: string | null, clientId: string): boolean {
+    return this.#devices.clientIdOwner(clientId) === (deviceId ?? undefined);
   }
 
   onRevoked(listener: RevokedListener): void {

@@ -65,7 +65,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   let lastProgress = 0;
   const publisher = new ReplayPublisher({
-    broker, rate, qos: qos as 0 | 1, clientId: `smartmaint-simulate-${process.pid}`,
+    // A device's client ids start with its id: with credentials in the URL, use that device's prefix.
+    broker, rate, qos: qos as 0 | 1, clientId: `${brokerUser(broker) ?? 'smartmaint'}-simulate-${process.pid}`,
     limit: positiveInt('limit', v.limit, 0, 0), loop: v.loop === true,
   }, {
     messages, clock: Date.now,
@@ -88,5 +89,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The user name in an mqtt://user:password@host URL, if any. */
+function brokerUser(broker: string): string | undefined {
+  try {
+    const user = decodeURIComponent(new URL(broker).username);
+    return user === '' ? undefined : user;
+  } catch {
+    return undefined;
   }
 }

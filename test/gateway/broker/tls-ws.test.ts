@@ -10,8 +10,10 @@ import { addDevice } from '../../helpers/devices.js';
 import { removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 import { makePki } from '../../helpers/tls-certs.js';
 
+/** Client ids belong to devices: a device's clients here use `<device>-…` (the cert tests' CN is plc-1). */
 function open(url: string, options: IClientOptions): Promise<MqttClient> {
-  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  const clientId = `${options.username ?? 'plc-1'}-${Math.random().toString(16).slice(2, 8)}`;
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, clientId, ...options });
   return new Promise((resolve, reject) => {
     client.once('connect', () => resolve(client));
     client.once('error', (err) => { client.end(true); reject(err); });

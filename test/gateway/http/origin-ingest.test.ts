@@ -197,7 +197,7 @@ t.test('Idempotency-Key records expire after the window', async (t) => {
 t.test('a reading posted over HTTP and one published over MQTT land in the same outbox and the same sync queue', async (t) => {
   const { gw, key, post } = await setup(t);
   t.equal((await post({ sensor_id: 'pump-1', value: 1.5, sensor_type: 'pressure' })).status, 200);
-  const client = await connect(gw.mqttPort, { username: 'sensor-box', password: key, clientId: 'box-mqtt' });
+  const client = await connect(gw.mqttPort, { username: 'sensor-box', password: key, clientId: 'sensor-box-mqtt' });
   await publish(client, 'telemetry/pump-1/pressure', '2.5');
   await endClient(client);
   const { body } = await httpJson(gw.httpPort, 'GET', '/api/v1/readings?asset=pump-1&sensor=pressure');
