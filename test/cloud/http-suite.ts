@@ -222,7 +222,8 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
   t.test('heartbeats, fleet status by heartbeat age, auth-failing flag, alerts and models', async (t) => {
     const store = await open(t);
     const gw = await addKey(store, 'gateway', 'gw1');
-    await addKey(store, 'gateway', 'gw2');
+    const gw2 = await addKey(store, 'gateway', 'gw2');
+    const gw3 = await addKey(store, 'gateway', 'gw3');
     const op = await addKey(store, 'operator');
     let now = 1_800_000_000_000;
     const { url } = await startCloud(t, store, { fleet: { staleAfterMs: 60_000, offlineAfterMs: 300_000 } }, () => now);
@@ -238,14 +239,23 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
     });
     b.readings[0]!.scores = [{ model: 'anomaly', version: '1', output: 'score', value: 0.1 }];
     t.equal((await call(url + PATHS.ingest, { key: gw.key, body: b, gzip: true })).status, 200);
-    // gw2's gateway is configured with a key the cloud does not know.
-    t.equal((await call(url + PATHS.heartbeat('gw2'), { key: 'smk_000000000000_' + 'A'.repeat(43), body: { ts: now } })).status, 401);
+    // gw2's gateway still uses a key that has been revoked: that key is gw2's, so gw2 is flagged.
+    await store.revokeKey(gw2.record.id, now);
+    t.equal((await call(url + PATHS.heartbeat('gw2'), { key: gw2.key, body: { ts: now } })).status, 403);
+    // Anyone can name gw3 in a URL: a junk key, another gateway's key or a forged secret flags nothing.
+    t.equal((await call(url + PATHS.heartbeat('gw3'), { key: gw3.key, body: { ts: now } })).status, 200);
+    t.equal((await call(url + PATHS.heartbeat('gw3'), { key: 'smk_000000000000_' + 'A'.repeat(43), body: { ts: now } })).status, 401);
+    t.equal((await call(url + PATHS.heartbeat('gw3'), { key: gw.key, body: { ts: now } })).status, 403);
+    const forged = `smk_${gw2.record.id}_${'B'.repeat(43)}`;
+    t.equal((await call(url + PATHS.heartbeat('gw3'), { key: forged, body: { ts: now } })).status, 401);
+    t.equal((await call(url + PATHS.heartbeat('gw1'), { key: 'smk_000000000000_' + 'A'.repeat(43), body: { ts: now } })).status, 401);
     await new Promise((r) => setTimeout(r, 50)); // the auth-failure note is written in the background
     const fleet = async () => (await call(url + PATHS.gateways, { key: op.key })).body.gateways as Array<Record<string, unknown>>;
     let gws = await fleet();
     t.match(gws, [
       { id: 'gw1', status: 'healthy', authFailing: false, backlog: { pending: 42, oldestPendingAgeMs: 1000 }, lastBatchId: b.batchId },
       { id: 'gw2', status: 'offline', authFailing: true, lastHeartbeatAt: null },
+      { id: 'gw3', status: 'healthy', authFailing: false },
     ]);
     now += 61_000;
     gws = await fleet();
