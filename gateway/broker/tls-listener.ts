@@ -64,7 +64,10 @@ export class MqttTlsListener {
     }, (socket) => this.#onSocket(socket));
     server.maxConnections = c.maxClients;
     server.on('drop', () => this.#onDrop('max-clients'));
-    server.on('tlsClientError', (err) => {
+    server.on('tlsClientError', (err, socket) => {
+      // Node reports ERR_TLS_HANDSHAKE_TIMEOUT here but leaves the socket open: a client that never speaks would
+      // keep its descriptor forever.
+      socket.destroy();
       this.#onDrop('tls-handshake');
       this.#log.debug({ err }, 'mqtts handshake failed');
     });

@@ -91,3 +91,17 @@ export async function rawPublisher(port: number, clientId: string, clean: boolea
     },
   };
 }
+
+/**
+ * Opens `count` TCP sockets that send nothing and resolves with how long each stayed open (ms), or null for those
+ * still open after `limitMs` (then destroyed).
+ */
+export async function silentSockets(port: number, count: number, limitMs: number): Promise<Array<number | null>> {
+  const opened = Date.now();
+  return Promise.all(Array.from({ length: count }, () => new Promise<number | null>((resolve) => {
+    const socket = netConnect({ port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    const timer = setTimeout(() => { socket.destroy(); resolve(null); }, limitMs);
+    socket.once('close', () => { clearTimeout(timer); resolve(Date.now() - opened); });
+  })));
+}
