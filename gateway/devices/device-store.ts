@@ -3,10 +3,10 @@
  * `smartmaint devices ...` can change it while the gateway runs; the gateway notices through PRAGMA data_version.
  * Only digests are stored: SHA-256 of a generated secret, scrypt of a human-chosen password.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SmartmaintError, StorageError } from '../../shared/errors.js';
+import { makePrivateDbFile, makePrivateDir } from '../../shared/private-files.js';
 import type { SecretScheme } from './secrets.js';
 
 export const DEVICES_FILE = 'devices.db';
@@ -77,7 +77,8 @@ export class DeviceStore {
 
   static open(dataDir: string): DeviceStore {
     try {
-      mkdirSync(dataDir, { recursive: true });
+      makePrivateDir(dataDir);
+      makePrivateDbFile(devicesPath(dataDir));
     } catch (err) {
       throw new StorageError(`cannot create data directory ${dataDir}: ${(err as Error).message}`, err);
     }
