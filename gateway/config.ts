@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../shared/version.js';
 import { scoringConfigSchema } from './scoring/scoring-config.js';
 import { httpExposureFields, mqttHardeningFields, refineHttpExposure } from './security-config.js';
+import { refineCloudUrl } from './sync/cloud-url.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -105,7 +106,9 @@ export const gatewayConfigSchema = z.strictObject({
     backlogShare: z.number().min(0.05).max(1).default(0.5)
       .describe('Share of in-flight batches the backlog may use while live data is flowing; an idle live lane gives it all.'),
     heartbeatSchedule: z.string().min(1).refine((e) => cron.validate(e), 'not a valid node-cron expression').default('*/30 * * * * *').describe('node-cron expression (with seconds) for heartbeats.'),
-  }).prefault({}),
+    allowInsecureHttp: z.boolean().default(false)
+      .describe('Accept an http:// cloudUrl to a host other than loopback (the API key then crosses the network in clear; logged as a warning). Off: such a URL is a config error.'),
+  }).superRefine(refineCloudUrl).prefault({}),
   scoring: scoringConfigSchema.extend({
     enabled: z.boolean().default(true).describe('Score readings with the ONNX models in modelsDir.'),
     modelsDir: z.string().min(1).default(join(projectRoot, 'models'))
