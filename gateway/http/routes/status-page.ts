@@ -102,9 +102,15 @@ export function registerStatusPageRoutes(app: FastifyInstance, page: StatusPage)
   });
 }
 
-function csvField(v: string | number | undefined): string {
-  if (v === undefined) return '';
-  const s = String(v);
+/**
+ * Text a spreadsheet would run as a formula (starting with = + - @, or tab / CR, OWASP "CSV injection") gets a
+ * leading apostrophe, which spreadsheet tools show as text. Names and units are device-chosen; numbers are
+ * written as they are.
+ */
+function csvField(v: string | number | null | undefined): string {
+  if (v === undefined || v === null) return '';
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
