@@ -34,6 +34,12 @@ export const mqttHardeningFields = {
     .describe('A subscriber whose socket does not drain within this is disconnected, so a frozen client cannot stall delivery to others (0: wait forever).'),
   maxInflightInbound: z.number().int().min(1).max(65_535).default(100)
     .describe('Inbound QoS 2 messages one client may have awaiting PUBREL; beyond this the connection is closed.'),
+  maxConnectSize: z.number().int().min(64).max(268_435_455).default(16_384)
+    .describe('Largest CONNECT packet (client id, credentials and will message included), in bytes; a larger one closes the connection as soon as its header arrives.'),
+  maxConnectBytesTotal: z.number().int().min(1_024).default(8_388_608)
+    .describe('Bytes of CONNECT packets being received at once, over all connections (what unauthenticated clients may make the broker hold); a connection that would exceed it is closed.'),
+  maxConnectionsPerAddress: z.number().int().min(0).default(256)
+    .describe('Open MQTT connections from one source address, over all listeners; more are closed at once (0: no limit).'),
   authThrottle: z.strictObject({
     addressFreeFailures: z.number().int().min(1).default(20)
       .describe('Failed sign-ins (MQTT CONNECT, HTTP credentials) per source address before further attempts from it are refused unchecked for a while; refused attempts count too.'),

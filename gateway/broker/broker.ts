@@ -10,7 +10,9 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { MqttTelemetryIngest } from '../ingest/mqtt-ingest.js';
 import { LogThrottle } from '../../shared/log-throttle.js';
 import { closeServer, listenOn } from './listen.js';
-import { guardPacketSize } from './packet-size-guard.js';
+import { guardPacketSize, type FirstPacketRules } from './packet-size-guard.js';
+import { AddressConnections } from './address-limit.js';
+import { ConnectBudget } from './connect-budget.js';
 import type { Duplex } from 'node:stream';
 import { ConnectionGuard } from './connection-guard.js';
 import type { SignInThrottleConfig } from '../sign-in-throttle.js';
@@ -26,6 +28,9 @@ export interface BrokerConfig {
   // Hardening (gateway/security-config.ts, where the defaults are).
   drainTimeoutMs: number;
   maxInflightInbound: number;
+  maxConnectSize: number;
+  maxConnectBytesTotal: number;
+  maxConnectionsPerAddress: number;
   authThrottle: SignInThrottleConfig;
   tls?: Omit<TlsListenerConfig, 'host' | 'maxClients'> | undefined;
   ws?: { port: number; path: string } | undefined;
@@ -68,6 +73,8 @@ export class MqttBroker {
   readonly #addresses = new WeakMap<object, string>();
   readonly #certNames = new WeakMap<object, string>();
   readonly #knownDevice: ((id: string) => boolean) | undefined;
+  readonly #perAddress: AddressConnections;
+  readonly #connectRules: FirstPacketRules;
   #tls: MqttTlsListener | undefined;
   #ws: MqttWsListener | undefined;
 
@@ -86,6 +93,9 @@ export class MqttBroker {
     this.#access = deps.access;
     this.#knownDevice = deps.knownDevice;
     this.#refusedLog = new LogThrottle({ intervalMs: 60_000, clock: deps.clock });
+    this.#perAddress = new AddressConnections(deps.config.maxConnectionsPerAddress);
+    const budget = new ConnectBudget(deps.config.maxConnectBytesTotal);
+    this.#connectRules = { maxSize: deps.config.maxConnectSize, reserve: (n) => budget.reserve(n), release: (n) => budget.release(n) };
     this.#guard = new ConnectionGuard({
       clock: deps.clock,
       config: deps.config.authThrottle,
@@ -218,13 +228,21 @@ export class MqttBroker {
 
   /** Any transport's connection: remembered by address, handed to Aedes, guarded against oversize packets. */
   #acceptStream(stream: Duplex, address: string): void {
+    if (!this.#perAddress.admit(address)) {
+      this.#metrics.mqttConnectionsRefused.inc({ reason: 'per-address-limit' });
+      const suppressed = this.#refusedLog.admit(`${address}\u0000per-address-limit`);
+      if (suppressed >= 0) this.#log.warn({ remote: address, limit: this.#config.maxConnectionsPerAddress, suppressed }, 'mqtt connection refused: too many from this address');
+      stream.destroy();
+      return;
+    }
+    stream.once('close', () => this.#perAddress.release(address));
     this.#addresses.set(stream, address);
     this.aedes.handle(stream);
-    // The guard only listens for 'data' and destroys: any Duplex will do.
-    guardPacketSize(stream as unknown as Socket, this.#config.maxPacketSize, (reason) => {
-      this.#metrics.mqttConnectionsRefused.inc({ reason: 'packet-too-large' });
+    // The guard only listens for 'data' and 'close' and destroys: any Duplex will do.
+    guardPacketSize(stream as unknown as Socket, this.#config.maxPacketSize, (reason, kind) => {
+      this.#metrics.mqttConnectionsRefused.inc({ reason: kind === 'malformed' ? 'packet-too-large' : kind });
       this.#log.warn({ remote: address, reason }, 'mqtt connection closed: oversize packet');
-    });
+    }, this.#connectRules);
   }
 
   /** A TCP or TLS socket: tracked so stop() can close it, then accepted like any stream. */
