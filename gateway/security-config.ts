@@ -40,6 +40,18 @@ export const mqttHardeningFields = {
     .describe('Bytes of CONNECT packets being received at once, over all connections (what unauthenticated clients may make the broker hold); a connection that would exceed it is closed.'),
   maxConnectionsPerAddress: z.number().int().min(0).default(256)
     .describe('Open MQTT connections from one source address, over all listeners; more are closed at once (0: no limit).'),
+  quotas: z.strictObject({
+    retainedMessages: z.number().int().min(0).default(100)
+      .describe('Retained messages one device may keep in the broker; a retained PUBLISH beyond it is delivered but not retained.'),
+    retainedBytes: z.number().int().min(0).default(1_048_576)
+      .describe('Payload bytes of the retained messages one device may keep; beyond it as for retainedMessages.'),
+    subscriptions: z.number().int().min(1).default(100)
+      .describe('Subscriptions one client session may hold; more are refused (SUBACK 0x80).'),
+    maxFilterLength: z.number().int().min(1).max(65_535).default(256)
+      .describe('Longest topic filter accepted in a SUBSCRIBE, in characters; longer ones are refused (SUBACK 0x80).'),
+    persistentSessions: z.number().int().min(0).default(10)
+      .describe('Client ids with a stored (CleanSession=0) session one device may hold; a further one gets CONNACK 2.'),
+  }).prefault({}).describe('Per-device limits on what the broker keeps in memory for a device.'),
   authThrottle: z.strictObject({
     addressFreeFailures: z.number().int().min(1).default(20)
       .describe('Failed sign-ins (MQTT CONNECT, HTTP credentials) per source address before further attempts from it are refused unchecked for a while; refused attempts count too.'),

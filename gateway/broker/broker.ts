@@ -13,6 +13,7 @@ import { closeServer, listenOn } from './listen.js';
 import { guardPacketSize, type FirstPacketRules } from './packet-size-guard.js';
 import { AddressConnections } from './address-limit.js';
 import { ConnectBudget } from './connect-budget.js';
+import { RetainQuota, type RetainQuotaConfig } from './retain-quota.js';
 import type { Duplex } from 'node:stream';
 import { ConnectionGuard } from './connection-guard.js';
 import type { SignInThrottleConfig } from '../sign-in-throttle.js';
@@ -31,6 +32,7 @@ export interface BrokerConfig {
   maxConnectSize: number;
   maxConnectBytesTotal: number;
   maxConnectionsPerAddress: number;
+  quotas: RetainQuotaConfig & { subscriptions: number; maxFilterLength: number; persistentSessions: number };
   authThrottle: SignInThrottleConfig;
   tls?: Omit<TlsListenerConfig, 'host' | 'maxClients'> | undefined;
   ws?: { port: number; path: string } | undefined;
@@ -75,6 +77,7 @@ export class MqttBroker {
   readonly #knownDevice: ((id: string) => boolean) | undefined;
   readonly #perAddress: AddressConnections;
   readonly #connectRules: FirstPacketRules;
+  readonly #retained: RetainQuota;
   #tls: MqttTlsListener | undefined;
   #ws: MqttWsListener | undefined;
 
@@ -94,6 +97,7 @@ export class MqttBroker {
     this.#knownDevice = deps.knownDevice;
     this.#refusedLog = new LogThrottle({ intervalMs: 60_000, clock: deps.clock });
     this.#perAddress = new AddressConnections(deps.config.maxConnectionsPerAddress);
+    this.#retained = new RetainQuota(deps.config.quotas);
     const budget = new ConnectBudget(deps.config.maxConnectBytesTotal);
     this.#connectRules = { maxSize: deps.config.maxConnectSize, reserve: (n) => budget.reserve(n), release: (n) => budget.release(n) };
     this.#guard = new ConnectionGuard({
@@ -161,6 +165,11 @@ export class MqttBroker {
           if (client === null) return done(null, sub);
           const invalid = ConnectionGuard.topicError(sub.topic);
           if (invalid) return done(invalid); // MQTT-1.5.3-1/2: close the connection
+          const quota = this.#subscriptionQuota(client, sub.topic);
+          if (quota !== undefined) {
+            this.#metrics.mqttQuotaRefusals.inc({ quota });
+            return done(null, null);
+          }
           done(null, this.#access!.maySubscribe(this.#principals.get(client) ?? null, client.id, sub.topic) ? sub : null);
         },
       } : {}),
@@ -261,10 +270,10 @@ export class MqttBroker {
       if (outcome.ok) {
         const refusal = this.#clientIdRefusal(client, outcome.deviceId);
         if (refusal !== undefined) {
-          this.#metrics.mqttConnectionsRefused.inc({ reason: 'client-id-not-owned' });
-          const suppressed = this.#refusedLog.admit(`${outcome.deviceId}\u0000client-id`);
-          if (suppressed >= 0) this.#log.warn({ deviceId: outcome.deviceId, clientId: client.id.slice(0, 128), reason: refusal, suppressed }, 'mqtt connect refused');
-          done(Object.assign(new Error(refusal), { returnCode: 2 }) as AuthenticateError, false);
+          this.#metrics.mqttConnectionsRefused.inc({ reason: refusal.reason });
+          const suppressed = this.#refusedLog.admit(`${outcome.deviceId}\u0000${refusal.reason}`);
+          if (suppressed >= 0) this.#log.warn({ deviceId: outcome.deviceId, clientId: client.id.slice(0, 128), reason: refusal.message, suppressed }, 'mqtt connect refused');
+          done(Object.assign(new Error(refusal.message), { returnCode: 2 }) as AuthenticateError, false);
           return;
         }
         this.#principals.set(client, outcome.deviceId);
@@ -286,15 +295,28 @@ export class MqttBroker {
     else settle(outcome);
   }
 
-  /** Why this principal may not use the client's id (CONNACK 2), or undefined. */
-  #clientIdRefusal(client: Client, deviceId: string | null): string | undefined {
+  /** Why this principal may not use the client's id or its session (CONNACK 2), or undefined. */
+  #clientIdRefusal(client: Client, deviceId: string | null): { reason: 'client-id-not-owned' | 'session-quota'; message: string } | undefined {
+    const notOwned = (message: string) => ({ reason: 'client-id-not-owned' as const, message });
     if (this.#access && !this.#access.mayUseClientId(deviceId, client.id)) {
-      return deviceId === null ? 'client id belongs to a device' : `client id is not one of device ${deviceId}'s`;
+      return notOwned(deviceId === null ? 'client id belongs to a device' : `client id is not one of device ${deviceId}'s`);
     }
     // A clean start discards the stored session, so only a resumption needs the same principal.
-    if (client.clean) this.#sessionOwners.delete(client.id);
-    else if ((this.#sessionOwners.get(client.id) ?? deviceId) !== deviceId) return 'client id holds another principal\'s session';
-    else this.#sessionOwners.set(client.id, deviceId);
+    if (client.clean) {
+      this.#sessionOwners.delete(client.id);
+      return undefined;
+    }
+    const owner = this.#sessionOwners.get(client.id);
+    if (owner !== undefined && owner !== deviceId) return notOwned('client id holds another principal\'s session');
+    if (owner === undefined) {
+      let held = 0;
+      for (const o of this.#sessionOwners.values()) if (o === deviceId) held++;
+      if (held >= this.#config.quotas.persistentSessions) {
+        this.#metrics.mqttQuotaRefusals.inc({ quota: 'persistent-sessions' });
+        return { reason: 'session-quota', message: `device already holds ${held} persistent sessions (mqtt.quotas.persistentSessions)` };
+      }
+    }
+    this.#sessionOwners.set(client.id, deviceId);
     return undefined;
   }
 
@@ -334,7 +356,25 @@ export class MqttBroker {
       state.lastMessageAt = now;
       state.messages++;
     }
-    this.#ingest.handle(client.id, state?.connectedAt ?? now, packet, match, callback);
+    // Runs before Aedes stores a retained message (it does so after this callback), and after ingest has
+    // cleared the retain flag of telemetry it dead-lettered.
+    const retainChecked = (error?: Error | null): void => {
+      if (!error && packet.retain && !this.#retained.admit(this.#principals.get(client) ?? null, packet.topic, packet.payload.length)) {
+        packet.retain = false;
+        this.#metrics.mqttQuotaRefusals.inc({ quota: 'retained' });
+      }
+      callback(error);
+    };
+    this.#ingest.handle(client.id, state?.connectedAt ?? now, packet, match, retainChecked);
+  }
+
+  /** Which subscription quota a new filter would break, or undefined. A filter the session holds is a replacement. */
+  #subscriptionQuota(client: Client, filter: string): 'filter-length' | 'subscriptions' | undefined {
+    const q = this.#config.quotas;
+    if (filter.length > q.maxFilterLength) return 'filter-length';
+    const held = (client as Client & { subscriptions?: Record<string, unknown> }).subscriptions ?? {};
+    if (!(filter in held) && Object.keys(held).length >= q.subscriptions) return 'subscriptions';
+    return undefined;
   }
 
   /** Stop accepting new connections; existing ones keep working until stop(). */
