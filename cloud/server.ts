@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../shared/logger.js';
 import { ERROR_CODES } from '../shared/protocol.js';
+import { TLS_SERVER_OPTIONS } from '../shared/tls-policy.js';
 import { Authenticator } from './auth/authenticator.js';
 import { AuthFailureRecorder } from './auth/auth-failures.js';
 import { RateLimiter } from './auth/rate-limit.js';
@@ -89,7 +90,7 @@ export function build(deps: CloudDeps): CloudApp {
   const tls = config.http.tls;
   const app = (
     tls
-      ? Fastify({ ...common, https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2', connectionsCheckingInterval: 1_000,
+      ? Fastify({ ...common, https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ...TLS_SERVER_OPTIONS, connectionsCheckingInterval: 1_000,
         handshakeTimeout: tls.handshakeTimeoutMs } })
       : Fastify(common)
   ) as unknown as FastifyInstance;

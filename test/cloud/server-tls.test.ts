@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import t from 'tap';
 import { silentSockets } from '../helpers/raw-mqtt.js';
 import { makePki } from '../helpers/tls-certs.js';
@@ -22,4 +23,20 @@ t.test('silent sockets on the HTTPS port are closed by the handshake timeout', a
     req.end();
   });
   t.equal(status, 200, 'a TLS client is served');
+});
+
+t.test('the cloud\'s HTTPS offers ECDHE with AEAD only', async (t) => {
+  const pki = makePki(tempDir(t));
+  const store = await openStore(t, 'sqlite');
+  const { url } = await startCloud(t, store, { http: { tls: { certFile: pki.certFile, keyFile: pki.keyFile } } });
+  const port = Number(new URL(url).port);
+  const ca = readFileSync(pki.caFile);
+  const tls12 = (ciphers: string) => new Promise<boolean>((resolve) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.2', ciphers });
+    s.once('secureConnect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+  t.ok(await tls12('ECDHE-ECDSA-AES256-GCM-SHA384'), 'ECDHE + GCM');
+  t.notOk(await tls12('ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384'), 'CBC refused');
+  t.notOk(await tls12('AES128-GCM-SHA256:AES256-SHA'), 'static RSA key exchange refused');
 });

@@ -113,3 +113,23 @@ t.test('silent TCP sockets on the mqtts and WebSocket ports are closed by their 
   const m = await (await fetch(`http://127.0.0.1:${gw.httpPort}/health`)).status;
   t.equal(m, 200);
 });
+
+/** Whether a TLS 1.2 handshake offering only these suites succeeds. */
+function tls12With(port: number, ciphers: string, ca: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.2', ciphers });
+    s.once('secureConnect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+t.test('mqtts offers ECDHE with AEAD only: CBC and static-RSA suites are refused', async (t) => {
+  const dir = tempDir();
+  const pki = makePki(dir);
+  const gw = await startGateway(dir, { mqtt: { tls: { port: 0, certFile: pki.certFile, keyFile: pki.keyFile, requireClientCert: false, handshakeTimeoutMs: 5_000 } } });
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const ca = readFileSync(pki.caFile);
+  t.ok(await tls12With(gw.broker.tlsPort, 'ECDHE-ECDSA-AES128-GCM-SHA256', ca), 'ECDHE + GCM');
+  t.notOk(await tls12With(gw.broker.tlsPort, 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384', ca), 'ECDHE + CBC refused');
+  t.notOk(await tls12With(gw.broker.tlsPort, 'AES128-GCM-SHA256:AES256-SHA', ca), 'static RSA key exchange refused');
+});
