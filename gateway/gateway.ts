@@ -222,7 +222,7 @@ export class Gateway {
           const oldest = this.syncStore.oldestPending();
           this.metrics.oldestPendingAge.set(oldest ? Math.max(0, this.clock() - oldest.receivedAt) / 1000 : 0);
         },
-        access: { password: this.#technicianPassword, devices: this.devices, throttle: this.config.mqtt.authThrottle },
+        access: { password: this.#technicianPassword, devices: this.devices, throttle: this.config.mqtt.authThrottle, allowedHosts: this.config.http.allowedHosts },
         plugins: [this.originApi.plugin, this.statusPage.plugin],
         extraHealth: {
           sync: () => {

@@ -65,6 +65,8 @@ export const mqttHardeningFields = {
 
 /** Spread into the `http` object of the gateway schema. */
 export const httpExposureFields = {
+  allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'a DNS name')).default([])
+    .describe('Host names the HTTP server answers to besides IP addresses and localhost (e.g. gateway.plant.local); requests naming any other host get 421, which stops DNS-rebinding pages.'),
   password: z.string().min(8).optional()
     .describe('Technician password of the status page (clear, hashed at start, or an scrypt$… hash from `smartmaint status-password`); required before http.host may be a non-loopback address.'),
 };

@@ -13,6 +13,7 @@ import type { SignInThrottleConfig } from '../sign-in-throttle.js';
 import { SignInThrottle } from '../sign-in-throttle.js';
 import { installAccessControl } from './access.js';
 import { installErrorHandlers } from './errors.js';
+import { installHostCheck } from './host-check.js';
 import { installHttpHardening } from './hardening.js';
 import { registerHealthRoutes, type PartHealth } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -39,6 +40,8 @@ export interface GatewayHttpDeps {
     devices: DeviceRegistry;
     /** The sign-in throttle policy MQTT uses too (mqtt.authThrottle). */
     throttle: SignInThrottleConfig;
+    /** http.allowedHosts: names besides IP addresses and localhost that the Host header may carry. */
+    allowedHosts: readonly string[];
   };
   /** Routes added by other components (the origin API, the status page). */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
@@ -58,6 +61,7 @@ export async function buildGatewayHttp(deps: GatewayHttpDeps): Promise<FastifyIn
   });
   installErrorHandlers(app);
   installHttpHardening(app);
+  installHostCheck(app, deps.access.allowedHosts);
   installAccessControl(app, { ...deps.access, throttle: new SignInThrottle(deps.access.throttle, deps.clock) });
   registerHealthRoutes(app, deps);
   registerMetricsRoute(app, deps);
