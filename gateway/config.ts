@@ -11,6 +11,7 @@ import { projectRoot } from '../shared/version.js';
 import { scoringConfigSchema } from './scoring/scoring-config.js';
 import { httpExposureFields, mqttHardeningFields, refineHttpExposure } from './security-config.js';
 import { refineCloudUrl } from './sync/cloud-url.js';
+import { anonymousEntryProblem } from './devices/anonymous-acl.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -41,7 +42,12 @@ export const gatewayConfigSchema = z.strictObject({
     connectTimeoutMs: z.number().int().min(100).default(10_000)
       .describe('A socket that sends no CONNECT within this time is closed.'),
     allowAnonymous: z.boolean().default(false)
-      .describe('Accept MQTT clients without a username (labs, benchmarks); they get unrestricted access. Logged as a warning.'),
+      .describe('Accept MQTT clients without a username (labs, benchmarks); they get what mqtt.anonymousAllow grants (unset: everything). Logged as a warning.'),
+    anonymousAllow: z.array(z.string().superRefine((e, ctx) => {
+      const problem = anonymousEntryProblem(e);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    })).nullable().default(null)
+      .describe('What anonymous clients may do, as Mosquitto-style lines "[read|write|readwrite|deny] <topic filter>" (e.g. ["readwrite #", "deny test/nosubscribe"]); a deny line wins. null: unrestricted.'),
     ...mqttHardeningFields,
   }).prefault({}),
   devices: z.strictObject({

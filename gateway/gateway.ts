@@ -100,7 +100,7 @@ export class Gateway {
       clock: this.clock,
       knownDevice: (id) => this.devices.get(id) !== undefined,
       access: new MqttAccess({
-        devices: this.devices, allowAnonymous: config.mqtt.allowAnonymous,
+        devices: this.devices, allowAnonymous: config.mqtt.allowAnonymous, anonymousAllow: config.mqtt.anonymousAllow,
         log: log.child({ component: 'mqtt-access' }), clock: this.clock,
       }),
     });

@@ -32,6 +32,8 @@ export interface BrokerConfig {
   maxConnectSize: number;
   maxConnectBytesTotal: number;
   maxConnectionsPerAddress: number;
+  /** What anonymous clients may do (enforced by the access component); logged at start. */
+  anonymousAllow?: readonly string[] | null | undefined;
   quotas: RetainQuotaConfig & { subscriptions: number; maxFilterLength: number; persistentSessions: number };
   authThrottle: SignInThrottleConfig;
   tls?: Omit<TlsListenerConfig, 'host' | 'maxClients'> | undefined;
@@ -146,7 +148,9 @@ export class MqttBroker {
 
   async start(): Promise<void> {
     const { Aedes } = await import('aedes');
-    if (this.#access?.allowAnonymous) this.#log.warn('anonymous MQTT access is on: clients without credentials are accepted with full access');
+    if (this.#access?.allowAnonymous) {
+      this.#log.warn({ anonymousAllow: this.#config.anonymousAllow ?? 'everything' }, 'anonymous MQTT access is on: clients without credentials are accepted');
+    }
     this.#access?.onRevoked((ids) => {
       this.#metrics.mqttConnectionsRefused.inc({ reason: 'device-revoked' }, this.disconnectDevices(ids));
     });

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { LogThrottle } from '../../shared/log-throttle.js';
 import type { TopicMatch } from '../ingest/topics.js';
 import type { DeviceRegistry, RevokedListener } from './device-registry.js';
+import { AnonymousAcl } from './anonymous-acl.js';
 
 /** MQTT 3.1.1 CONNACK return codes (MQTT-3.2.2.3): 4 bad user name or password, 5 not authorized. */
 export type ConnectOutcome = { ok: true; deviceId: string | null } | { ok: false; returnCode: 4 | 5; reason: string };
@@ -29,10 +30,13 @@ export class MqttAccess implements BrokerAccess {
   readonly #devices: DeviceRegistry;
   readonly #log: Logger;
   readonly #throttle: LogThrottle;
+  /** What anonymous clients may do; null: everything (mqtt.anonymousAllow unset). */
+  readonly #anonymous: AnonymousAcl | null;
 
-  constructor(deps: { devices: DeviceRegistry; allowAnonymous: boolean; log: Logger; clock: () => number }) {
+  constructor(deps: { devices: DeviceRegistry; allowAnonymous: boolean; anonymousAllow?: readonly string[] | null; log: Logger; clock: () => number }) {
     this.#devices = deps.devices;
     this.allowAnonymous = deps.allowAnonymous;
+    this.#anonymous = deps.anonymousAllow ? new AnonymousAcl(deps.anonymousAllow) : null;
     this.#log = deps.log;
     this.#throttle = new LogThrottle({ intervalMs: 60_000, clock: deps.clock });
   }
@@ -58,7 +62,7 @@ export class MqttAccess implements BrokerAccess {
   }
 
   mayPublish(deviceId: string | null, clientId: string, topic: string, match: TopicMatch | undefined): boolean {
-    if (deviceId === null) return this.allowAnonymous;
+    if (deviceId === null) return this.allowAnonymous && (this.#anonymous?.mayPublish(topic) ?? true);
     const device = this.#devices.get(deviceId);
     if (device !== undefined && device.acl.mayPublish(topic, match)) return true;
     this.#denied(deviceId, clientId, 'publish', topic, device === undefined);
@@ -66,7 +70,7 @@ export class MqttAccess implements BrokerAccess {
   }
 
   maySubscribe(deviceId: string | null, clientId: string, filter: string): boolean {
-    if (deviceId === null) return this.allowAnonymous;
+    if (deviceId === null) return this.allowAnonymous && (this.#anonymous?.maySubscribe(filter) ?? true);
     const device = this.#devices.get(deviceId);
     if (device !== undefined && device.acl.maySubscribe(filter)) return true;
     this.#denied(deviceId, clientId, 'subscribe', filter, device === undefined);
