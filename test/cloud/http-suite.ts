@@ -42,6 +42,9 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
     readings[1] = { ...reading(1), ts: 'yesterday' };
     readings[3] = { ...reading(3), value: null };
     readings.push({ nonsense: true });
+    // A gateway clock days ahead of the cloud's: refused like the gateway refuses device times days ahead.
+    const ahead = Date.now() + 3 * 86_400_000;
+    readings.push({ ...reading(6), ts: ahead, receivedAt: ahead });
     const res = await call(url + PATHS.ingest, { key: gw.key, body: b, gzip: true });
     t.equal(res.status, 200);
     t.equal(res.body.accepted, 3);
@@ -49,6 +52,7 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
       { seq: 1, reason: 'readings.1.ts: expected integer epoch milliseconds' },
       { seq: 3, reason: 'readings.3.value: expected a finite number' },
       { seq: null, reason: 'readings.5.seq: expected a non-negative integer' },
+      { seq: 6, reason: 'readings.6.receivedAt: is more than a day in the future' },
     ]);
     const stored = await call(url + PATHS.readings + '?gatewayId=gw1', { key: op.key });
     t.same(stored.body.readings.map((r: { seq: number }) => r.seq), [0, 2, 4]);
