@@ -49,6 +49,8 @@ export const mqttHardeningFields = {
       .describe('Subscriptions one client session may hold; more are refused (SUBACK 0x80).'),
     maxFilterLength: z.number().int().min(1).max(65_535).default(256)
       .describe('Longest topic filter accepted in a SUBSCRIBE, in characters; longer ones are refused (SUBACK 0x80).'),
+    queuedMessages: z.number().int().min(1).default(1_000)
+      .describe('QoS 1/2 messages kept for one offline persistent session; later ones are dropped for it until it reconnects and acknowledges.'),
     persistentSessions: z.number().int().min(0).default(10)
       .describe('Client ids with a stored (CleanSession=0) session one device may hold; a further one gets CONNACK 2.'),
   }).prefault({}).describe('Per-device limits on what the broker keeps in memory for a device.'),

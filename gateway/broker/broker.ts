@@ -14,6 +14,7 @@ import { guardPacketSize, type FirstPacketRules } from './packet-size-guard.js';
 import { AddressConnections } from './address-limit.js';
 import { ConnectBudget } from './connect-budget.js';
 import { RetainQuota, type RetainQuotaConfig } from './retain-quota.js';
+import { boundedMemoryPersistence } from './bounded-queues.js';
 import type { Duplex } from 'node:stream';
 import { ConnectionGuard } from './connection-guard.js';
 import type { SignInThrottleConfig } from '../sign-in-throttle.js';
@@ -34,7 +35,7 @@ export interface BrokerConfig {
   maxConnectionsPerAddress: number;
   /** What anonymous clients may do (enforced by the access component); logged at start. */
   anonymousAllow?: readonly string[] | null | undefined;
-  quotas: RetainQuotaConfig & { subscriptions: number; maxFilterLength: number; persistentSessions: number };
+  quotas: RetainQuotaConfig & { subscriptions: number; maxFilterLength: number; persistentSessions: number; queuedMessages: number };
   authThrottle: SignInThrottleConfig;
   tls?: Omit<TlsListenerConfig, 'host' | 'maxClients'> | undefined;
   ws?: { port: number; path: string } | undefined;
@@ -154,7 +155,9 @@ export class MqttBroker {
     this.#access?.onRevoked((ids) => {
       this.#metrics.mqttConnectionsRefused.inc({ reason: 'device-revoked' }, this.disconnectDevices(ids));
     });
+    const queues = boundedMemoryPersistence(this.#config.quotas.queuedMessages, () => this.#metrics.mqttQuotaRefusals.inc({ quota: 'queued' }));
     const aedes = await Aedes.createBroker({
+      persistence: queues.persistence as never,
       connectTimeout: this.#config.connectTimeoutMs,
       // A subscriber whose socket stays full is dropped instead of stalling delivery (issue 8).
       drainTimeout: this.#config.drainTimeoutMs,

@@ -97,3 +97,33 @@ t.test('persistent sessions per device are bounded (CONNACK 2); resuming one is 
   t.equal(await code(gw.mqttPort, opts('dev-1-b', true)), 0, 'a clean start gives a stored session back');
   t.equal(await code(gw.mqttPort, opts('dev-1-c')), 0);
 });
+
+t.test('messages queued for an offline persistent session are bounded (mqtt.quotas.queuedMessages)', async (t) => {
+  const dir = tempDir();
+  const key = await addDevice(dir, 'dev-1', ['status/dev-1/#']);
+  const gw = await startGateway(dir, { mqtt: { allowAnonymous: false, quotas: { queuedMessages: 5 } } });
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const opts = { username: 'dev-1', password: key, clientId: 'dev-1-away', clean: false };
+  const away = await connect(gw.mqttPort, opts);
+  await away.subscribeAsync('status/dev-1/#', { qos: 1 });
+  await endClient(away);
+  const publishAll = async (n: number, from: number) => {
+    for (let i = 0; i < n; i++) {
+      await new Promise<void>((r) => gw.broker.aedes.publish({ cmd: 'publish', topic: 'status/dev-1/x', payload: Buffer.from(String(from + i)), qos: 1, retain: false, dup: false }, () => r()));
+    }
+  };
+  const collect = async (): Promise<string[]> => {
+    const back = await connect(gw.mqttPort, opts);
+    const got: string[] = [];
+    back.on('message', (_topic, payload) => got.push(payload.toString()));
+    await new Promise((r) => setTimeout(r, 400));
+    await endClient(back);
+    return got;
+  };
+  await publishAll(20, 0);
+  t.same(await collect(), ['0', '1', '2', '3', '4'], 'five kept while away, the rest dropped');
+  await publishAll(3, 100);
+  t.same(await collect(), ['100', '101', '102'], 'acknowledged messages free their slots');
+  const m = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+  t.match(m, /smartmaint_mqtt_quota_refusals_total\{quota="queued"\} 15/);
+});
