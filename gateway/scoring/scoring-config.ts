@@ -18,6 +18,8 @@ export const scoringConfigSchema = z.object({
   maxBatch: z.number().int().min(1).max(1_000_000).default(5000)
     .describe('Most readings scored in one micro-batch; a queue this deep is scored without waiting for batchDelayMs.'),
   threads: z.number().int().min(1).max(64).default(1).describe('onnxruntime intra-op threads per session.'),
+  maxModelBytes: z.number().int().min(1_024).max(2 * 1_073_741_824).default(64 * 1_048_576)
+    .describe('Largest model.onnx loaded; a larger file is refused (from its size, before it is read).'),
   rollback: z.object({
     consecutiveErrors: z.number().int().min(1).max(1000).default(3)
       .describe('Consecutive failed runs of a newly promoted version before it is rolled back.'),
