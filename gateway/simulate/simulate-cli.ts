@@ -9,6 +9,7 @@ import { UsageError } from '../../shared/errors.js';
 import { defaultDataDir, loadAi4i, loadFd001 } from '../../models/train/datasets.js';
 import { ai4iMessages, cmapssMessages, type ReplayMessage } from './replay-sources.js';
 import { ReplayPublisher } from './replay-publisher.js';
+import { redactUrl } from '../sync/cloud-url.js';
 
 const USAGE = `usage: smartmaint simulate --dataset cmapss|ai4i [options]
   --dataset cmapss|ai4i   cmapss: FD001 test engines as engine-<unit>; ai4i: AI4I rows as mill-<L|M|H>-<n>
@@ -74,7 +75,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const now = Date.now();
       if (now - lastProgress < 1000) return;
       lastProgress = now;
-      io.stderr.write(`\r\x1b[K${v.dataset}: ${sent} messages published to ${broker}`);
+      io.stderr.write(`\r\x1b[K${v.dataset}: ${sent} messages published to ${redactUrl(broker)}`);
     } : undefined,
   });
   const abort = new AbortController();
@@ -84,7 +85,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     const sent = await publisher.run(abort.signal);
     if (tty) io.stderr.write('\r\x1b[K');
-    io.stdout.write(`${JSON.stringify({ dataset: v.dataset, broker, published: sent })}\n`);
+    io.stdout.write(`${JSON.stringify({ dataset: v.dataset, broker: redactUrl(broker), published: sent })}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
