@@ -32,6 +32,11 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
     method: 'POST',
     url: INGEST_PATH,
     bodyLimit: ctx.config.maxBodyBytes,
+    // Refusals made before any device was authenticated (../access.ts, ../host-check.ts: 401, 421, 429) are
+    // counted here; everything after is counted where it is answered.
+    onResponse: async (request, reply) => {
+      if (request.device === null) stats.ingestStatus(reply.statusCode);
+    },
     // Body-parsing failures answer in the origin's terms: bad JSON is an invalid body (422), too big is 413.
     errorHandler: (err: FastifyError, _request, reply) => {
       const code = err.code ?? '';

@@ -60,13 +60,15 @@ t.test('both origin shapes and batches are stored, and 200 means committed', asy
 
 t.test('auth: 401 without or with an unknown key; Basic for password devices; 403 for sensors the device may not write', async (t) => {
   // Polled often: every refused attempt while the new device is not yet loaded counts against this address.
-  const { dir, post, count } = await setup(t, { devices: { pollIntervalMs: 50 } });
+  const { dir, gw, post, count } = await setup(t, { devices: { pollIntervalMs: 50 } });
   const none = await post({ sensor_id: 'pump-1', value: 1 }, {});
   t.equal(none.status, 401);
   t.equal(none.body.error.code, 'SMARTMAINT_UNAUTHORIZED');
   t.match(none.headers['www-authenticate'], /Bearer/);
   t.equal((await post({ sensor_id: 'pump-1', value: 1 }, { 'x-api-key': 'smd_nope' })).status, 401);
   t.equal((await post({ sensor_id: 'pump-1', value: 1 }, { authorization: 'Token abc' })).status, 401);
+  const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+  t.match(metrics, /smartmaint_http_ingest_requests_total\{status="401"\} 3/, 'refusals by the access check are counted as ingest answers');
   await addDevice(dir, 'hmi', ['pump-7']);
   t.equal((await devicesCli(['passwd', 'hmi', '--data-dir', dir], 'long enough password\n')).code, 0);
   // The gateway polls devices.db; wait (bounded) for the change to arrive.
