@@ -24,7 +24,12 @@ export const cloudConfigSchema = z.strictObject({
       /** Headers must arrive within this; Node's default is 60 s (slowloris). */
       headersTimeoutMs: z.number().int().min(500).default(10_000),
       keepAliveTimeoutMs: z.number().int().min(100).default(65_000),
-      tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+      tls: z.strictObject({
+        certFile: z.string().min(1).describe('PEM server certificate (chain).'),
+        keyFile: z.string().min(1).describe('PEM private key of the server certificate.'),
+        handshakeTimeoutMs: z.number().int().min(100).max(120_000).default(5_000)
+          .describe('A TLS handshake not finished in this time is dropped and its socket closed.'),
+      }).optional(),
     })
     .prefault({}),
   storage: z

@@ -3,9 +3,11 @@
  * instance without listening, so unit tests use inject() and the CLI calls listen().
  */
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../shared/logger.js';
 import { ERROR_CODES } from '../shared/protocol.js';
+import { TLS_SERVER_OPTIONS } from '../shared/tls-policy.js';
 import { Authenticator } from './auth/authenticator.js';
 import { AuthFailureRecorder } from './auth/auth-failures.js';
 import { RateLimiter } from './auth/rate-limit.js';
@@ -88,9 +90,12 @@ export function build(deps: CloudDeps): CloudApp {
   const tls = config.http.tls;
   const app = (
     tls
-      ? Fastify({ ...common, https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2', connectionsCheckingInterval: 1_000 } })
+      ? Fastify({ ...common, https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ...TLS_SERVER_OPTIONS, connectionsCheckingInterval: 1_000,
+        handshakeTimeout: tls.handshakeTimeoutMs } })
       : Fastify(common)
   ) as unknown as FastifyInstance;
+  // Node reports a handshake timeout (or failure) here but leaves the socket open: close it.
+  if (tls) app.server.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
   // Slow-header clients are cut off long before Node's 60 s default (must not exceed requestTimeout).
   app.server.headersTimeout = Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs);
 

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { projectRoot } from '../shared/version.js';
 import { scoringConfigSchema } from './scoring/scoring-config.js';
 import { httpExposureFields, mqttHardeningFields, refineHttpExposure } from './security-config.js';
+import { refineCloudUrl } from './sync/cloud-url.js';
+import { anonymousEntryProblem } from './devices/anonymous-acl.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -40,7 +42,12 @@ export const gatewayConfigSchema = z.strictObject({
     connectTimeoutMs: z.number().int().min(100).default(10_000)
       .describe('A socket that sends no CONNECT within this time is closed.'),
     allowAnonymous: z.boolean().default(false)
-      .describe('Accept MQTT clients without a username (labs, benchmarks); they get unrestricted access. Logged as a warning.'),
+      .describe('Accept MQTT clients without a username (labs, benchmarks); they get what mqtt.anonymousAllow grants (unset: everything). Logged as a warning.'),
+    anonymousAllow: z.array(z.string().superRefine((e, ctx) => {
+      const problem = anonymousEntryProblem(e);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    })).nullable().default(null)
+      .describe('What anonymous clients may do, as Mosquitto-style lines "[read|write|readwrite|deny] <topic filter>" (e.g. ["readwrite #", "deny test/nosubscribe"]); a deny line wins. null: unrestricted.'),
     ...mqttHardeningFields,
   }).prefault({}),
   devices: z.strictObject({
@@ -111,7 +118,9 @@ export const gatewayConfigSchema = z.strictObject({
     drainLogIntervalMs: z.number().int().min(10).default(10_000)
       .describe('While a backlog drains, how often its progress is logged (readings left, net drain rate, time to empty); "backlog drained" ends it.'),
     heartbeatSchedule: z.string().min(1).refine((e) => cron.validate(e), 'not a valid node-cron expression').default('*/30 * * * * *').describe('node-cron expression (with seconds) for heartbeats.'),
-  }).prefault({}),
+    allowInsecureHttp: z.boolean().default(false)
+      .describe('Accept an http:// cloudUrl to a host other than loopback (the API key then crosses the network in clear; logged as a warning). Off: such a URL is a config error.'),
+  }).superRefine(refineCloudUrl).prefault({}),
   scoring: scoringConfigSchema.extend({
     enabled: z.boolean().default(true).describe('Score readings with the ONNX models in modelsDir.'),
     modelsDir: z.string().min(1).default(join(projectRoot, 'models'))

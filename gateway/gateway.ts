@@ -64,6 +64,7 @@ export class Gateway {
   #heartbeat: HeartbeatSender | undefined;
   #http: FastifyInstance | undefined;
   #httpPort = 0;
+  readonly #technicianPassword: PasswordCheck | null;
   #startedAt = 0;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -103,7 +104,7 @@ export class Gateway {
       clock: this.clock,
       knownDevice: (id) => this.devices.get(id) !== undefined,
       access: new MqttAccess({
-        devices: this.devices, allowAnonymous: config.mqtt.allowAnonymous,
+        devices: this.devices, allowAnonymous: config.mqtt.allowAnonymous, anonymousAllow: config.mqtt.anonymousAllow,
         log: log.child({ component: 'mqtt-access' }), clock: this.clock,
       }),
     });
@@ -147,8 +148,8 @@ export class Gateway {
       clock: this.clock,
     });
     this.retention = new RetentionPruner({ outbox: this.outbox, config: config.retention, log: log.child({ component: 'retention' }), clock: this.clock });
-    this.statusPage = new StatusPage({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion,
-      password: config.http.password ? new PasswordCheck(config.http.password, this.clock) : null });
+    this.statusPage = new StatusPage({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion });
+    this.#technicianPassword = config.http.password ? new PasswordCheck(config.http.password, this.clock) : null;
     this.budget = new DiskBudget({
       outbox: this.outbox,
       sync: this.syncStore,
@@ -231,6 +232,7 @@ export class Gateway {
           const uplink = uplinkView(this.sync.status(), this.clock(), null).kind;
           for (const kind of UPLINK_KINDS) this.metrics.syncState.set({ state: kind }, kind === uplink ? 1 : 0);
         },
+        access: { password: this.#technicianPassword, devices: this.devices, throttle: this.config.mqtt.authThrottle, allowedHosts: this.config.http.allowedHosts },
         plugins: [this.originApi.plugin, this.statusPage.plugin],
         extraHealth: {
           sync: () => uplinkHealth(this.sync.status(), this.clock()),

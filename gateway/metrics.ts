@@ -14,6 +14,7 @@ export class GatewayMetrics {
   readonly mqttMessages: Counter<'kind'>;
   readonly mqttClients: Gauge;
   readonly mqttConnectionsRefused: Counter<'reason'>;
+  readonly mqttQuotaRefusals: Counter<'quota'>;
   readonly outboxPending: Gauge;
   readonly outboxBytes: Gauge;
   readonly commitSeconds: Histogram;
@@ -43,6 +44,7 @@ export class GatewayMetrics {
     this.mqttMessages = new Counter({ name: 'smartmaint_mqtt_messages_total', help: 'MQTT PUBLISH packets received from clients, by kind.', labelNames: ['kind'], registers });
     this.mqttClients = new Gauge({ name: 'smartmaint_mqtt_clients', help: 'Connected MQTT clients.', registers });
     this.mqttConnectionsRefused = new Counter({ name: 'smartmaint_mqtt_connections_refused_total', help: 'MQTT connections closed by the gateway, by reason.', labelNames: ['reason'], registers });
+    this.mqttQuotaRefusals = new Counter({ name: 'smartmaint_mqtt_quota_refusals_total', help: 'Retained messages not kept, subscriptions refused and sessions refused under the per-device quotas (mqtt.quotas), by quota.', labelNames: ['quota'], registers });
     this.outboxPending = new Gauge({ name: 'smartmaint_outbox_pending_readings', help: 'Readings in the outbox not yet synced to the cloud.', registers });
     this.outboxBytes = new Gauge({ name: 'smartmaint_outbox_bytes', help: 'Outbox database size on disk (database + WAL).', registers });
     this.commitSeconds = new Histogram({ name: 'smartmaint_outbox_commit_seconds', help: 'Duration of one group commit, from the hand-over to the outbox writer thread until committed.', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });

@@ -36,11 +36,31 @@ export const mqttHardeningFields = {
     .describe('A subscriber whose socket does not drain within this is disconnected, so a frozen client cannot stall delivery to others (0: wait forever).'),
   maxInflightInbound: z.number().int().min(1).max(65_535).default(100)
     .describe('Inbound QoS 2 messages one client may have awaiting PUBREL; beyond this the connection is closed.'),
+  maxConnectSize: z.number().int().min(64).max(268_435_455).default(16_384)
+    .describe('Largest CONNECT packet (client id, credentials and will message included), in bytes; a larger one closes the connection as soon as its header arrives.'),
+  maxConnectBytesTotal: z.number().int().min(1_024).default(8_388_608)
+    .describe('Bytes of CONNECT packets being received at once, over all connections (what unauthenticated clients may make the broker hold); a connection that would exceed it is closed.'),
+  maxConnectionsPerAddress: z.number().int().min(0).default(256)
+    .describe('Open MQTT connections from one source address, over all listeners; more are closed at once (0: no limit).'),
+  quotas: z.strictObject({
+    retainedMessages: z.number().int().min(0).default(100)
+      .describe('Retained messages one device may keep in the broker; a retained PUBLISH beyond it is delivered but not retained.'),
+    retainedBytes: z.number().int().min(0).default(1_048_576)
+      .describe('Payload bytes of the retained messages one device may keep; beyond it as for retainedMessages.'),
+    subscriptions: z.number().int().min(1).default(100)
+      .describe('Subscriptions one client session may hold; more are refused (SUBACK 0x80).'),
+    maxFilterLength: z.number().int().min(1).max(65_535).default(256)
+      .describe('Longest topic filter accepted in a SUBSCRIBE, in characters; longer ones are refused (SUBACK 0x80).'),
+    queuedMessages: z.number().int().min(1).default(1_000)
+      .describe('QoS 1/2 messages kept for one offline persistent session; later ones are dropped for it until it reconnects and acknowledges.'),
+    persistentSessions: z.number().int().min(0).default(10)
+      .describe('Client ids with a stored (CleanSession=0) session one device may hold; a further one gets CONNACK 2.'),
+  }).prefault({}).describe('Per-device limits on what the broker keeps in memory for a device.'),
   authThrottle: z.strictObject({
-    freeFailures: z.number().int().min(1).default(5)
-      .describe('Authentication failures per client id before CONNECTs with it are refused for a while.'),
     addressFreeFailures: z.number().int().min(1).default(20)
-      .describe('Authentication failures per remote address before CONNECTs from it are refused for a while (higher: devices may share an address).'),
+      .describe('Failed sign-ins (MQTT CONNECT, HTTP credentials) per source address before further attempts from it are refused unchecked for a while; refused attempts count too.'),
+    userFreeFailures: z.number().int().min(1).default(200)
+      .describe('Failed sign-ins per user name (device id, HTTP Basic user) across all addresses before that user is refused from every address that has itself failed for it; an address that never failed is still checked.'),
     banMs: z.number().int().min(0).default(1_000).describe('First refusal period; doubles with every further failure.'),
     maxBanMs: z.number().int().min(0).default(300_000).describe('Longest refusal period.'),
     windowMs: z.number().int().min(1_000).default(600_000).describe('Failures are forgotten after this long without a new one.'),
@@ -49,6 +69,8 @@ export const mqttHardeningFields = {
 
 /** Spread into the `http` object of the gateway schema. */
 export const httpExposureFields = {
+  allowedHosts: z.array(z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'a DNS name')).default([])
+    .describe('Host names the HTTP server answers to besides IP addresses and localhost (e.g. gateway.plant.local); requests naming any other host get 421, which stops DNS-rebinding pages.'),
   password: z.string().min(8).optional()
     .describe('Technician password of the status page (clear, hashed at start, or an scrypt$… hash from `smartmaint status-password`); required before http.host may be a non-loopback address.'),
 };

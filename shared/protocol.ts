@@ -43,6 +43,10 @@ export const LIMITS = {
   maxIdempotencyKeyLength: 255,
   /** Largest page a read endpoint returns. */
   maxPageSize: 5_000,
+  /** Reading times before 2000-01-01 are refused (seconds sent as milliseconds), as the gateway does. */
+  minReadingTs: 946_684_800_000,
+  /** A reading's ts may be at most this far after its receivedAt, and receivedAt this far after the cloud's now. */
+  maxFutureSkewMs: 86_400_000,
 } as const;
 
 /** Integer epoch milliseconds, from 1970 up to the ECMAScript Date range. */
@@ -61,10 +65,12 @@ export const scoreSchema = z.object({
 });
 export type Score = z.infer<typeof scoreSchema>;
 
+const readingMs = epochMs.min(LIMITS.minReadingTs);
+
 export const readingSchema = z.object({
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  ts: epochMs,
-  receivedAt: epochMs,
+  ts: readingMs,
+  receivedAt: readingMs,
   asset: name,
   sensor: name,
   value: z.number(),
@@ -73,7 +79,7 @@ export const readingSchema = z.object({
   scores: z.array(scoreSchema).max(LIMITS.maxScoresPerReading).optional(),
   /** true when the reading comes from the backlog drained after an outage rather than live. */
   historical: z.boolean().optional(),
-});
+}).refine((r) => r.ts <= r.receivedAt + LIMITS.maxFutureSkewMs, { message: 'ts is more than a day after receivedAt', path: ['ts'] });
 export type Reading = z.infer<typeof readingSchema>;
 
 export const alertSchema = z.object({

@@ -1,6 +1,7 @@
 /**
- * Remembers in storage that a gateway's requests were refused (401/403), so the fleet view on every
- * instance can flag it `authFailing` — the failure mode that silently cost the origin system its data.
+ * Remembers in storage that a gateway's requests were refused because its own key was revoked, so the fleet
+ * view on every instance can flag it `authFailing` — the failure mode that silently cost the origin system its
+ * data. Callers note a gateway only for a key that belongs to it (auth-hook.ts), never for an id a request names.
  * Writes are throttled per gateway so a misconfigured gateway (or an attacker) cannot turn refusals
  * into a write storm; only gateways that own a key or exist already are recorded.
  */

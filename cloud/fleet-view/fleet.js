@@ -6,7 +6,9 @@
   var KEY = 'smartmaint.operatorKey';
   var REFRESH_MS = 5000;
   var timer = null;
-  var chosen = {}; // asset -> sensor
+  // Maps, not objects, wherever gateway-chosen names are keys: an asset `__proto__` or a sensor `constructor`
+  // must be a name like any other, never a member of Object.prototype.
+  var chosen = new Map(); // asset -> sensor
   var lastLoaded = 0; // when the figures on screen were loaded
 
   var ui = window.SmartMaintUI;
@@ -97,9 +99,9 @@
 
   // Open alerts: the latest event of each alert id is a raise (the store keeps raise and clear events).
   function openAlerts(alerts) {
-    var byId = {};
-    alerts.forEach(function (a) { byId[a.id] = a; });
-    return Object.keys(byId).map(function (k) { return byId[k]; }).filter(function (a) { return a.state === 'raised'; });
+    var byId = new Map();
+    alerts.forEach(function (a) { byId.set(a.id, a); });
+    return Array.from(byId.values()).filter(function (a) { return a.state === 'raised'; });
   }
 
   function show(which) {
@@ -175,7 +177,7 @@
     var pick = el('label', 'sensor-pick', 'Sensor ');
     var select = el('select');
     sensors.forEach(function (s) { var o = el('option', null, s); o.value = s; select.appendChild(o); });
-    select.value = chosen[asset] || scoredSensor || sensors[0];
+    select.value = chosen.get(asset) || scoredSensor || sensors[0];
     pick.appendChild(select);
     var value = el('span', 'value');
     pick.appendChild(value);
@@ -184,7 +186,7 @@
     card.appendChild(sensorChart);
     var base = '/api/v1/readings?limit=5000&gatewayId=' + encodeURIComponent(id) + '&asset=' + encodeURIComponent(asset) + '&from=' + (now - 600000);
     function drawSensor() {
-      chosen[asset] = select.value;
+      chosen.set(asset, select.value);
       api(base + '&sensor=' + encodeURIComponent(select.value)).then(function (r) {
         var pts = r.readings.map(function (x) { return [x.ts, x.value]; });
         value.textContent = pts.length ? fmt(pts[pts.length - 1][1]) : '–';
@@ -195,15 +197,16 @@
     drawSensor();
     if (scoredSensor) {
       api(base + '&sensor=' + encodeURIComponent(scoredSensor)).then(function (r) {
-        var series = {};
+        var series = new Map();
         r.readings.forEach(function (x) {
           (x.scores || []).forEach(function (s) {
             var k = s.model + '/' + s.output;
-            (series[k] = series[k] || { model: s.model, version: s.version, output: s.output, points: [] }).points.push([x.ts, s.value]);
+            if (!series.has(k)) series.set(k, { model: s.model, version: s.version, output: s.output, points: [] });
+            series.get(k).points.push([x.ts, s.value]);
           });
         });
-        Object.keys(series).sort().forEach(function (k) {
-          var s = series[k];
+        Array.from(series.keys()).sort().forEach(function (k) {
+          var s = series.get(k);
           var row = el('div', 'row');
           row.setAttribute('data-output', s.output);
           row.appendChild(el('span', null, s.output.replace(/_/g, ' ') + ' (' + s.model + ' ' + s.version + ')'));
@@ -247,23 +250,24 @@
         list.appendChild(el('li', a.severity, a.asset + ': ' + a.severity + ' — ' + a.output.replace(/_/g, ' ') + ' ' + fmt(a.value) +
           ' (threshold ' + limit(a.threshold) + ', ' + a.model + ') ' + ago(now - a.ts) + ' ago'));
       });
-      var assets = {}, scored = {};
+      var assets = new Map(), scored = new Map();
       r[2].readings.forEach(function (x) {
-        (assets[x.asset] = assets[x.asset] || {})[x.sensor] = true;
-        if (x.scores && x.scores.length) scored[x.asset] = x.sensor;
+        if (!assets.has(x.asset)) assets.set(x.asset, new Set());
+        assets.get(x.asset).add(x.sensor);
+        if (x.scores && x.scores.length) scored.set(x.asset, x.sensor);
       });
       var box = $('#gw-assets');
       box.textContent = '';
-      var openOf = {};
-      open.forEach(function (a) { (openOf[a.asset] = openOf[a.asset] || []).push(a); });
+      var openOf = new Map();
+      open.forEach(function (a) { if (!openOf.has(a.asset)) openOf.set(a.asset, []); openOf.get(a.asset).push(a); });
       var lines = thresholdsFrom(r[1].alerts);
       // As on the gateway's own page: alerting assets first (critical, then warning), then by name.
-      var order = function (a) { var s = severityOf(openOf[a] || []); return s === 'critical' ? 0 : s ? 1 : 2; };
-      var names = Object.keys(assets).sort(function (a, b) { return order(a) - order(b) || a.localeCompare(b, 'en', { numeric: true }); });
+      var order = function (a) { var s = severityOf(openOf.get(a) || []); return s === 'critical' ? 0 : s ? 1 : 2; };
+      var names = Array.from(assets.keys()).sort(function (a, b) { return order(a) - order(b) || a.localeCompare(b, 'en', { numeric: true }); });
       if (!names.length) box.appendChild(el('p', 'muted', 'no readings stored in the last minute'));
       names.forEach(function (a) {
-        var sensors = Object.keys(assets[a]).sort(function (x, y) { return x.localeCompare(y, 'en', { numeric: true }); });
-        box.appendChild(assetCard(a, sensors, scored[a], id, now, openOf[a] || [], lines));
+        var sensors = Array.from(assets.get(a)).sort(function (x, y) { return x.localeCompare(y, 'en', { numeric: true }); });
+        box.appendChild(assetCard(a, sensors, scored.get(a), id, now, openOf.get(a) || [], lines));
       });
     });
   }

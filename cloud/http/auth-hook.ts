@@ -26,9 +26,9 @@ export function registerAuth(app: FastifyInstance, ctx: CloudContext): void {
     const outcome = await ctx.auth.authenticate(presentedKey(req.headers));
     if (!outcome.ok) {
       ctx.metrics.authFailures.inc({ reason: outcome.reason });
-      // The heartbeat path names the gateway even when the key is unknown.
-      const claimed = (req.params as { id?: string } | undefined)?.id;
-      ctx.authFailures.note(outcome.gatewayId ?? (needed === 'gateway' ? claimed : undefined));
+      // Only a key that really is that gateway's (revoked) marks it auth-failing: never a gateway id named in
+      // the URL or a key id with a wrong secret, which anyone can send.
+      if (outcome.reason === 'revoked') ctx.authFailures.note(outcome.gatewayId);
       if (outcome.status === 403) {
         return sendError(reply, new HttpError(403, ERROR_CODES.keyRevoked, 'API key has been revoked'));
       }
@@ -61,8 +61,8 @@ export function requireGateway(req: FastifyRequest, ctx: CloudContext, gatewayId
   const p = req.principal;
   if (p === null || p.kind !== 'gateway') throw new HttpError(401, ERROR_CODES.unauthenticated, 'API key required');
   if (p.gatewayId !== gatewayId) {
+    // Not noted against gatewayId: the key is another gateway's, and the id came from the request.
     ctx.metrics.authFailures.inc({ reason: 'wrong-gateway' });
-    ctx.authFailures.note(gatewayId);
     throw new HttpError(403, ERROR_CODES.forbidden, 'API key is not valid for this gatewayId');
   }
   return p;

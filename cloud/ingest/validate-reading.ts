@@ -28,6 +28,8 @@ export function checkReading(input: unknown, models: Set<string>): ReadingRow | 
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return 'seq: expected a non-negative integer';
   if (!isMs(r.ts)) return 'ts: expected integer epoch milliseconds';
   if (!isMs(r.receivedAt)) return 'receivedAt: expected integer epoch milliseconds';
+  if (r.ts < LIMITS.minReadingTs) return 'ts: before 2000-01-01 (seconds instead of milliseconds?)';
+  if (r.receivedAt < LIMITS.minReadingTs) return 'receivedAt: before 2000-01-01';
   if (!isName(r.asset, LIMITS.maxNameLength)) return `asset: expected a string of 1..${LIMITS.maxNameLength} characters`;
   if (!isName(r.sensor, LIMITS.maxNameLength)) return `sensor: expected a string of 1..${LIMITS.maxNameLength} characters`;
   if (!isFiniteNumber(r.value)) return 'value: expected a finite number';
@@ -72,5 +74,6 @@ export function checkReading(input: unknown, models: Set<string>): ReadingRow | 
     historical = r.historical;
   }
   if (seen !== null) for (const c of seen) models.add(`${c.model}\0${c.version}`);
+  if (r.ts > r.receivedAt + LIMITS.maxFutureSkewMs) return 'ts: is more than a day after receivedAt';
   return { seq, ts: r.ts, receivedAt: r.receivedAt, asset: r.asset, sensor: r.sensor, value: r.value, unit, quality, scores, historical };
 }

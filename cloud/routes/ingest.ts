@@ -101,8 +101,11 @@ function prepareWrite(ctx: CloudContext, batch: ReturnType<typeof ingestEnvelope
   const readings = batch.readings;
   let sorted = true;
   let prev = -1;
+  // Bounded like the gateway bounds device times: a gateway clock cannot be trusted to be right, but not by days.
+  const latestReceivedAt = ctx.clock() + LIMITS.maxFutureSkewMs;
   for (let i = 0; i < readings.length; i++) {
-    const out = checkReading(readings[i], models);
+    let out = checkReading(readings[i], models);
+    if (typeof out !== 'string' && out.receivedAt > latestReceivedAt) out = 'receivedAt: is more than a day in the future';
     if (typeof out === 'string') {
       const seq = (readings[i] as { seq?: unknown } | null)?.seq;
       rejected.push({ seq: typeof seq === 'number' && Number.isFinite(seq) ? seq : null, reason: `readings.${i}.${out}` });

@@ -3,9 +3,9 @@
  * transaction; statements are prepared once. Exactly once comes from UNIQUE (gateway_id, epoch, seq) with
  * ON CONFLICT DO NOTHING; the rows a statement really inserted are counted with `changes`.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { makePrivateDbFile, makePrivateDir } from '../../shared/private-files.js';
 import { GroupCommitter } from './sqlite-batch-writer.js';
 import { packWrite, transferables } from './packed-readings.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
@@ -148,7 +148,10 @@ export class SqliteStore implements CloudStore {
   }
 
   async open(): Promise<void> {
-    if (this.file !== ':memory:') mkdirSync(this.options.dataDir, { recursive: true });
+    if (this.file !== ':memory:') {
+      makePrivateDir(this.options.dataDir);
+      makePrivateDbFile(this.file);
+    }
     const db = new Database(this.file);
     this.db = db;
     db.pragma('journal_mode = WAL');

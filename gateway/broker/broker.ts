@@ -10,9 +10,14 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { MqttTelemetryIngest } from '../ingest/mqtt-ingest.js';
 import { LogThrottle } from '../../shared/log-throttle.js';
 import { closeServer, listenOn } from './listen.js';
-import { guardPacketSize } from './packet-size-guard.js';
+import { guardPacketSize, type FirstPacketRules } from './packet-size-guard.js';
+import { AddressConnections } from './address-limit.js';
+import { ConnectBudget } from './connect-budget.js';
+import { RetainQuota, type RetainQuotaConfig } from './retain-quota.js';
+import { boundedMemoryPersistence } from './bounded-queues.js';
 import type { Duplex } from 'node:stream';
-import { ConnectionGuard, type AuthThrottleConfig } from './connection-guard.js';
+import { ConnectionGuard } from './connection-guard.js';
+import type { SignInThrottleConfig } from '../sign-in-throttle.js';
 import { MqttTlsListener, verifiedCommonName, type TlsListenerConfig } from './tls-listener.js';
 import { MqttWsListener } from './ws-listener.js';
 
@@ -25,7 +30,13 @@ export interface BrokerConfig {
   // Hardening (gateway/security-config.ts, where the defaults are).
   drainTimeoutMs: number;
   maxInflightInbound: number;
-  authThrottle: AuthThrottleConfig;
+  maxConnectSize: number;
+  maxConnectBytesTotal: number;
+  maxConnectionsPerAddress: number;
+  /** What anonymous clients may do (enforced by the access component); logged at start. */
+  anonymousAllow?: readonly string[] | null | undefined;
+  quotas: RetainQuotaConfig & { subscriptions: number; maxFilterLength: number; persistentSessions: number; queuedMessages: number };
+  authThrottle: SignInThrottleConfig;
   tls?: Omit<TlsListenerConfig, 'host' | 'maxClients'> | undefined;
   ws?: { port: number; path: string } | undefined;
 }
@@ -51,6 +62,11 @@ export class MqttBroker {
   readonly #access: BrokerAccess | undefined;
   /** The device each connection authenticated as (null: anonymous). */
   readonly #principals = new WeakMap<Client, string | null>();
+  /**
+   * Who created each persistent session (client id → device, null: anonymous): a stored session and its
+   * subscriptions are never handed to another principal, even if client-id ownership changed meanwhile.
+   */
+  readonly #sessionOwners = new Map<string, string | null>();
   #aedes: Aedes | undefined;
   #server: Server | undefined;
   #port = 0;
@@ -62,6 +78,9 @@ export class MqttBroker {
   readonly #addresses = new WeakMap<object, string>();
   readonly #certNames = new WeakMap<object, string>();
   readonly #knownDevice: ((id: string) => boolean) | undefined;
+  readonly #perAddress: AddressConnections;
+  readonly #connectRules: FirstPacketRules;
+  readonly #retained: RetainQuota;
   #tls: MqttTlsListener | undefined;
   #ws: MqttWsListener | undefined;
 
@@ -80,6 +99,10 @@ export class MqttBroker {
     this.#access = deps.access;
     this.#knownDevice = deps.knownDevice;
     this.#refusedLog = new LogThrottle({ intervalMs: 60_000, clock: deps.clock });
+    this.#perAddress = new AddressConnections(deps.config.maxConnectionsPerAddress);
+    this.#retained = new RetainQuota(deps.config.quotas);
+    const budget = new ConnectBudget(deps.config.maxConnectBytesTotal);
+    this.#connectRules = { maxSize: deps.config.maxConnectSize, reserve: (n) => budget.reserve(n), release: (n) => budget.release(n) };
     this.#guard = new ConnectionGuard({
       clock: deps.clock,
       config: deps.config.authThrottle,
@@ -126,11 +149,15 @@ export class MqttBroker {
 
   async start(): Promise<void> {
     const { Aedes } = await import('aedes');
-    if (this.#access?.allowAnonymous) this.#log.warn('anonymous MQTT access is on: clients without credentials are accepted with full access');
+    if (this.#access?.allowAnonymous) {
+      this.#log.warn({ anonymousAllow: this.#config.anonymousAllow ?? 'everything' }, 'anonymous MQTT access is on: clients without credentials are accepted');
+    }
     this.#access?.onRevoked((ids) => {
       this.#metrics.mqttConnectionsRefused.inc({ reason: 'device-revoked' }, this.disconnectDevices(ids));
     });
+    const queues = boundedMemoryPersistence(this.#config.quotas.queuedMessages, () => this.#metrics.mqttQuotaRefusals.inc({ quota: 'queued' }));
     const aedes = await Aedes.createBroker({
+      persistence: queues.persistence as never,
       connectTimeout: this.#config.connectTimeoutMs,
       // A subscriber whose socket stays full is dropped instead of stalling delivery (issue 8).
       drainTimeout: this.#config.drainTimeoutMs,
@@ -145,6 +172,11 @@ export class MqttBroker {
           if (client === null) return done(null, sub);
           const invalid = ConnectionGuard.topicError(sub.topic);
           if (invalid) return done(invalid); // MQTT-1.5.3-1/2: close the connection
+          const quota = this.#subscriptionQuota(client, sub.topic);
+          if (quota !== undefined) {
+            this.#metrics.mqttQuotaRefusals.inc({ quota });
+            return done(null, null);
+          }
           done(null, this.#access!.maySubscribe(this.#principals.get(client) ?? null, client.id, sub.topic) ? sub : null);
         },
       } : {}),
@@ -212,13 +244,21 @@ export class MqttBroker {
 
   /** Any transport's connection: remembered by address, handed to Aedes, guarded against oversize packets. */
   #acceptStream(stream: Duplex, address: string): void {
+    if (!this.#perAddress.admit(address)) {
+      this.#metrics.mqttConnectionsRefused.inc({ reason: 'per-address-limit' });
+      const suppressed = this.#refusedLog.admit(`${address}\u0000per-address-limit`);
+      if (suppressed >= 0) this.#log.warn({ remote: address, limit: this.#config.maxConnectionsPerAddress, suppressed }, 'mqtt connection refused: too many from this address');
+      stream.destroy();
+      return;
+    }
+    stream.once('close', () => this.#perAddress.release(address));
     this.#addresses.set(stream, address);
     this.aedes.handle(stream);
-    // The guard only listens for 'data' and destroys: any Duplex will do.
-    guardPacketSize(stream as unknown as Socket, this.#config.maxPacketSize, (reason) => {
-      this.#metrics.mqttConnectionsRefused.inc({ reason: 'packet-too-large' });
+    // The guard only listens for 'data' and 'close' and destroys: any Duplex will do.
+    guardPacketSize(stream as unknown as Socket, this.#config.maxPacketSize, (reason, kind) => {
+      this.#metrics.mqttConnectionsRefused.inc({ reason: kind === 'malformed' ? 'packet-too-large' : kind });
       this.#log.warn({ remote: address, reason }, 'mqtt connection closed: oversize packet');
-    });
+    }, this.#connectRules);
   }
 
   /** A TCP or TLS socket: tracked so stop() can close it, then accepted like any stream. */
@@ -235,6 +275,14 @@ export class MqttBroker {
     done: (error: AuthenticateError | null, success: boolean | null) => void): void {
     const settle = (outcome: ConnectOutcome): void => {
       if (outcome.ok) {
+        const refusal = this.#clientIdRefusal(client, outcome.deviceId);
+        if (refusal !== undefined) {
+          this.#metrics.mqttConnectionsRefused.inc({ reason: refusal.reason });
+          const suppressed = this.#refusedLog.admit(`${outcome.deviceId}\u0000${refusal.reason}`);
+          if (suppressed >= 0) this.#log.warn({ deviceId: outcome.deviceId, clientId: client.id.slice(0, 128), reason: refusal.message, suppressed }, 'mqtt connect refused');
+          done(Object.assign(new Error(refusal.message), { returnCode: 2 }) as AuthenticateError, false);
+          return;
+        }
         this.#principals.set(client, outcome.deviceId);
         done(null, true);
         return;
@@ -252,6 +300,31 @@ export class MqttBroker {
     const outcome = this.#access!.authenticate(username, password);
     if (outcome instanceof Promise) outcome.then(settle, () => settle({ ok: false, returnCode: 5, reason: 'authentication failed' }));
     else settle(outcome);
+  }
+
+  /** Why this principal may not use the client's id or its session (CONNACK 2), or undefined. */
+  #clientIdRefusal(client: Client, deviceId: string | null): { reason: 'client-id-not-owned' | 'session-quota'; message: string } | undefined {
+    const notOwned = (message: string) => ({ reason: 'client-id-not-owned' as const, message });
+    if (this.#access && !this.#access.mayUseClientId(deviceId, client.id)) {
+      return notOwned(deviceId === null ? 'client id belongs to a device' : `client id is not one of device ${deviceId}'s`);
+    }
+    // A clean start discards the stored session, so only a resumption needs the same principal.
+    if (client.clean) {
+      this.#sessionOwners.delete(client.id);
+      return undefined;
+    }
+    const owner = this.#sessionOwners.get(client.id);
+    if (owner !== undefined && owner !== deviceId) return notOwned('client id holds another principal\'s session');
+    if (owner === undefined) {
+      let held = 0;
+      for (const o of this.#sessionOwners.values()) if (o === deviceId) held++;
+      if (held >= this.#config.quotas.persistentSessions) {
+        this.#metrics.mqttQuotaRefusals.inc({ quota: 'persistent-sessions' });
+        return { reason: 'session-quota', message: `device already holds ${held} persistent sessions (mqtt.quotas.persistentSessions)` };
+      }
+    }
+    this.#sessionOwners.set(client.id, deviceId);
+    return undefined;
   }
 
   /** Close the connections of removed or re-keyed devices. Returns how many were closed. */
@@ -290,7 +363,25 @@ export class MqttBroker {
       state.lastMessageAt = now;
       state.messages++;
     }
-    this.#ingest.handle(client.id, state?.connectedAt ?? now, packet, match, callback);
+    // Runs before Aedes stores a retained message (it does so after this callback), and after ingest has
+    // cleared the retain flag of telemetry it dead-lettered.
+    const retainChecked = (error?: Error | null): void => {
+      if (!error && packet.retain && !this.#retained.admit(this.#principals.get(client) ?? null, packet.topic, packet.payload.length)) {
+        packet.retain = false;
+        this.#metrics.mqttQuotaRefusals.inc({ quota: 'retained' });
+      }
+      callback(error);
+    };
+    this.#ingest.handle(client.id, state?.connectedAt ?? now, packet, match, retainChecked);
+  }
+
+  /** Which subscription quota a new filter would break, or undefined. A filter the session holds is a replacement. */
+  #subscriptionQuota(client: Client, filter: string): 'filter-length' | 'subscriptions' | undefined {
+    const q = this.#config.quotas;
+    if (filter.length > q.maxFilterLength) return 'filter-length';
+    const held = (client as Client & { subscriptions?: Record<string, unknown> }).subscriptions ?? {};
+    if (!(filter in held) && Object.keys(held).length >= q.subscriptions) return 'subscriptions';
+    return undefined;
   }
 
   /** Stop accepting new connections; existing ones keep working until stop(). */

@@ -10,16 +10,45 @@
  */
 import type { Socket } from 'node:net';
 
+/**
+ * The first packet of a connection is its CONNECT (MQTT-3.1.0-1), sent before anyone knows who the client is:
+ * it gets a smaller limit of its own, and its bytes are reserved from a budget shared by all connections until
+ * it has fully arrived (or the connection closes), so sockets trickling large CONNECTs cannot pile up memory.
+ */
+export interface FirstPacketRules {
+  maxSize: number;
+  /** Reserve this many bytes for a CONNECT being received; a reason string refuses the connection. */
+  reserve(bytes: number): string | undefined;
+  /** The CONNECT has arrived (or will never): give its reservation back. */
+  release(bytes: number): void;
+}
+
+export type PacketViolation = 'packet-too-large' | 'connect-too-large' | 'connect-budget' | 'malformed';
+
 export class PacketSizeTracker {
   readonly #max: number;
+  readonly #first: FirstPacketRules | undefined;
+  /** Packets whose header has been read so far. */
+  #packets = 0;
+  /** Bytes reserved for the CONNECT still being received (0: none). */
+  #reserved = 0;
+  /** What the last refusal was, for metrics. */
+  violation: PacketViolation | undefined;
   #inHeader = true;
   #headerBytes = 0; // bytes of the current fixed header seen (type byte + length bytes)
   #length = 0;
   #multiplier = 1;
   #remaining = 0;
 
-  constructor(maxPacketSize: number) {
+  constructor(maxPacketSize: number, first?: FirstPacketRules) {
     this.#max = maxPacketSize;
+    this.#first = first;
+  }
+
+  /** Gives back the CONNECT reservation, if any (the connection closed). */
+  releaseReservation(): void {
+    if (this.#reserved > 0) this.#first?.release(this.#reserved);
+    this.#reserved = 0;
   }
 
   /** Feed bytes; returns a reason string when the stream must be closed, or undefined. */
@@ -31,7 +60,10 @@ export class PacketSizeTracker {
         const skip = Math.min(this.#remaining, n - i);
         i += skip;
         this.#remaining -= skip;
-        if (this.#remaining === 0) this.#resetHeader();
+        if (this.#remaining === 0) {
+          this.releaseReservation();
+          this.#resetHeader();
+        }
         continue;
       }
       const byte = chunk[i++]!;
@@ -43,11 +75,31 @@ export class PacketSizeTracker {
       this.#length += (byte & 0x7f) * this.#multiplier;
       this.#multiplier *= 128;
       if (byte & 0x80) {
-        if (this.#headerBytes > 4) return 'malformed remaining length'; // §2.2.3: at most four bytes
+        if (this.#headerBytes > 4) { // §2.2.3: at most four bytes
+          this.violation = 'malformed';
+          return 'malformed remaining length';
+        }
         continue;
       }
       const total = this.#headerBytes + this.#length;
-      if (total > this.#max) return `packet of ${total} bytes exceeds ${this.#max}`;
+      const first = this.#packets === 0 && this.#first !== undefined;
+      this.#packets++;
+      if (first && total > this.#first!.maxSize) {
+        this.violation = 'connect-too-large';
+        return `CONNECT of ${total} bytes exceeds ${this.#first!.maxSize}`;
+      }
+      if (total > this.#max) {
+        this.violation = 'packet-too-large';
+        return `packet of ${total} bytes exceeds ${this.#max}`;
+      }
+      if (first && this.#length > 0) {
+        const refused = this.#first!.reserve(total);
+        if (refused !== undefined) {
+          this.violation = 'connect-budget';
+          return refused;
+        }
+        this.#reserved = total;
+      }
       if (this.#length === 0) this.#resetHeader();
       else {
         this.#inHeader = false;
@@ -67,15 +119,18 @@ export class PacketSizeTracker {
 }
 
 /** Attach after Aedes' handle(socket). Calls onViolation once and destroys the socket. */
-export function guardPacketSize(socket: Socket, maxPacketSize: number, onViolation: (reason: string) => void): void {
-  const tracker = new PacketSizeTracker(maxPacketSize);
+export function guardPacketSize(socket: Socket, maxPacketSize: number, onViolation: (reason: string, kind: PacketViolation) => void,
+  first?: FirstPacketRules): void {
+  const tracker = new PacketSizeTracker(maxPacketSize, first);
   const onData = (chunk: Buffer): void => {
     const reason = tracker.push(chunk);
     if (reason !== undefined) {
       socket.removeListener('data', onData);
-      onViolation(reason);
+      tracker.releaseReservation();
+      onViolation(reason, tracker.violation ?? 'packet-too-large');
       socket.destroy();
     }
   };
   socket.on('data', onData);
+  socket.once('close', () => tracker.releaseReservation());
 }

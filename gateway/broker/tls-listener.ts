@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { TLS_SERVER_OPTIONS } from '../../shared/tls-policy.js';
 import { closeServer, listenOn } from './listen.js';
 
 export interface TlsListenerConfig {
@@ -56,7 +57,7 @@ export class MqttTlsListener {
       cert: readFileSync(c.certFile),
       key: readFileSync(c.keyFile),
       ...(c.caFile !== undefined ? { ca: readFileSync(c.caFile) } : {}),
-      minVersion: 'TLSv1.2',
+      ...TLS_SERVER_OPTIONS,
       handshakeTimeout: c.handshakeTimeoutMs,
       // Ask for a certificate whenever a CA is configured; only requireClientCert makes it mandatory.
       requestCert: c.caFile !== undefined,
@@ -64,7 +65,10 @@ export class MqttTlsListener {
     }, (socket) => this.#onSocket(socket));
     server.maxConnections = c.maxClients;
     server.on('drop', () => this.#onDrop('max-clients'));
-    server.on('tlsClientError', (err) => {
+    server.on('tlsClientError', (err, socket) => {
+      // Node reports ERR_TLS_HANDSHAKE_TIMEOUT here but leaves the socket open: a client that never speaks would
+      // keep its descriptor forever.
+      socket.destroy();
       this.#onDrop('tls-handshake');
       this.#log.debug({ err }, 'mqtts handshake failed');
     });

@@ -45,11 +45,15 @@ export class MqttWsListener {
 
   async start(): Promise<void> {
     const c = this.#config;
-    const http = createServer({ headersTimeout: c.headersTimeoutMs, requestTimeout: c.headersTimeoutMs * 2 }, (_req, res) => {
+    // Node checks these timeouts only every connectionsCheckingInterval (30 s by default): check every second.
+    const http = createServer({ headersTimeout: c.headersTimeoutMs, requestTimeout: c.headersTimeoutMs * 2, connectionsCheckingInterval: 1_000 }, (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('MQTT over WebSocket only\n');
     });
     http.maxConnections = c.maxClients;
     http.on('drop', () => this.#onDrop('max-clients'));
+    // headersTimeout starts with the first byte: a socket that sends none would stay open until the peer leaves.
+    // Until it is upgraded, a socket idle for headersTimeoutMs is closed.
+    http.on('connection', (socket) => socket.setTimeout(c.headersTimeoutMs, () => socket.destroy()));
     const wss = new WebSocketServer({
       server: http,
       path: c.path,
@@ -58,6 +62,8 @@ export class MqttWsListener {
       handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
     });
     wss.on('connection', (ws, req: IncomingMessage) => {
+      // From here the broker's connect and keep-alive timeouts apply.
+      req.socket.setTimeout(0);
       const stream = createWebSocketStream(ws);
       // A reset connection must not become an uncaught error; Aedes reports the close.
       stream.on('error', () => {});

@@ -18,6 +18,8 @@ export interface Device {
   id: string;
   scheme: DeviceRecord['scheme'];
   acl: DeviceAcl;
+  /** The device may use client ids equal to one of these or starting with one of these and `-`. */
+  clientIdPrefixes: readonly string[];
 }
 
 interface Entry extends Device {
@@ -83,6 +85,24 @@ export class DeviceRegistry {
     return this.#byId.get(id);
   }
 
+  /**
+   * The device a client id belongs to: the one with the longest prefix it matches (`p` or `p-…`), so device
+   * `plc` (prefix plc) does not own `plc-pump-7` while a device `plc-pump-7` exists. undefined: no device's.
+   */
+  clientIdOwner(clientId: string): string | undefined {
+    let owner: string | undefined;
+    let longest = -1;
+    for (const e of this.#byId.values()) {
+      for (const p of e.clientIdPrefixes) {
+        if (p.length > longest && (clientId === p || (clientId.startsWith(p) && clientId.charCodeAt(p.length) === 0x2d))) {
+          owner = e.id;
+          longest = p.length;
+        }
+      }
+    }
+    return owner;
+  }
+
   /** Re-reads the file if another connection committed to it since the last look. */
   poll(): void {
     const store = this.#store;
@@ -109,7 +129,8 @@ export class DeviceRegistry {
         this.#options.log.error({ err, deviceId: r.id }, 'device has an unusable allow list; it is granted nothing');
         acl = new DeviceAcl([]);
       }
-      const e: Entry = { id: r.id, scheme: r.scheme, acl, hash: r.hash, digest: r.scheme === 'sha256' ? Buffer.from(r.hash, 'hex') : null };
+      const e: Entry = { id: r.id, scheme: r.scheme, acl, clientIdPrefixes: Object.freeze(r.clientIds ?? [r.id]), hash: r.hash,
+        digest: r.scheme === 'sha256' ? Buffer.from(r.hash, 'hex') : null };
       byId.set(r.id, e);
       if (r.scheme === 'sha256') bySecret.set(r.hash, e);
     }

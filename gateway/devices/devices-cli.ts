@@ -2,7 +2,8 @@
  * `smartmaint devices`: device identities for MQTT (username = id, password = secret) and HTTP (X-API-Key /
  * Bearer = secret, or Basic id:password), in <data dir>/devices.db. Safe while the gateway runs: it picks up
  * changes within devices.pollIntervalMs and closes the connections of removed or re-keyed devices.
- *   devices add <id> [--allow <topic filter | asset glob>]...   prints the generated secret alone on the last line
+ *   devices add <id> [--allow <topic filter | asset glob>]... [--client-id <prefix>]...
+ *                                    prints the generated secret alone on the last line
  *   devices list
  *   devices remove <id>
  *   devices passwd <id>              reads a password from stdin (never argv); stored with scrypt
@@ -19,12 +20,13 @@ import { DEVICE_ID_PATTERN, DeviceExistsError, DeviceNotFoundError, DeviceStore,
 import { hashPassword } from '../scrypt-password.js';
 import { generateSecret, sha256Hex } from './secrets.js';
 
-export const usage = `usage: smartmaint devices add <id> [--allow <topic-filter|asset-glob>]...
+export const usage = `usage: smartmaint devices add <id> [--allow <topic-filter|asset-glob>]... [--client-id <prefix>]...
        smartmaint devices list
        smartmaint devices remove <id>
        smartmaint devices passwd <id> [--generate]   (password read from stdin)
 storage: --data-dir <dir> [--config <file>]
 allow entries: a topic filter (contains /, e.g. telemetry/pump-7/#) or an asset glob (e.g. pump-*); default: the device id as asset
+client ids: the device may connect with <prefix> or <prefix>-anything; default: its own id (other ids get CONNACK 2)
 `;
 
 const MIN_PASSWORD = 8;
@@ -40,7 +42,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (sub !== 'add' && sub !== 'list' && sub !== 'remove' && sub !== 'passwd') throw new UsageError(`unknown devices subcommand '${sub}'\n${usage}`);
   const extra: Record<string, { type: 'string' | 'boolean' }> = {};
-  if (sub === 'add') extra.allow = { type: 'string', multiple: true } as { type: 'string' };
+  if (sub === 'add') {
+    extra.allow = { type: 'string', multiple: true } as { type: 'string' };
+    extra['client-id'] = { type: 'string', multiple: true } as { type: 'string' };
+  }
   if (sub === 'passwd') extra.generate = { type: 'boolean' };
   const resolved = resolveConfig({ schema: gatewayConfigSchema, what: 'devices', argv: rest, env: io.env, flags: storageFlags, extra, allowPositionals: sub !== 'list' });
   const positionals = resolved.positionals;
@@ -71,11 +76,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const problem = aclPatternProblem(p);
     if (problem !== null) throw new UsageError(`--allow ${JSON.stringify(p)}: ${problem}`);
   }
+  const rawIds = resolved.extra['client-id'] as unknown;
+  const clientIds = Array.isArray(rawIds) ? rawIds.map(String) : typeof rawIds === 'string' ? [rawIds] : null;
+  for (const p of clientIds ?? []) {
+    if (!DEVICE_ID_PATTERN.test(p)) throw new UsageError(`--client-id ${JSON.stringify(p)}: letters, digits, . _ : -; max 128`);
+  }
   return withStore(dataDir, (store) => {
     if (sub === 'add') {
       const secret = generateSecret();
-      store.add(id, 'sha256', sha256Hex(secret), allow, Date.now());
-      io.stdout.write(`created device ${id} in ${devicesPath(dataDir)} (allow: ${allow.join(' ')}); its secret is shown once:\n`);
+      store.add(id, 'sha256', sha256Hex(secret), allow, Date.now(), clientIds);
+      const ids = (clientIds ?? [id]).map((p) => `${p}, ${p}-*`).join(', ');
+      io.stdout.write(`created device ${id} in ${devicesPath(dataDir)} (allow: ${allow.join(' ')}; client ids: ${ids}); its secret is shown once:\n`);
       io.stdout.write(`${secret}\n`);
       return 0;
     }
@@ -94,9 +105,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`removed device ${id}; a running gateway closes its connections\n`);
       return 0;
     }
-    const rows = [['ID', 'AUTH', 'ALLOW', 'CREATED', 'UPDATED']];
+    const rows = [['ID', 'AUTH', 'ALLOW', 'CLIENT-IDS', 'CREATED', 'UPDATED']];
     for (const d of store.all()) {
-      rows.push([d.id, d.scheme === 'sha256' ? 'secret' : 'password', d.allow.join(' '), new Date(d.createdAt).toISOString(), new Date(d.updatedAt).toISOString()]);
+      rows.push([d.id, d.scheme === 'sha256' ? 'secret' : 'password', d.allow.join(' '), (d.clientIds ?? [d.id]).join(' '), new Date(d.createdAt).toISOString(), new Date(d.updatedAt).toISOString()]);
     }
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) io.stdout.write(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd() + '\n');

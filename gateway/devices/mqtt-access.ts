@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { LogThrottle } from '../../shared/log-throttle.js';
 import type { TopicMatch } from '../ingest/topics.js';
 import type { DeviceRegistry, RevokedListener } from './device-registry.js';
+import { AnonymousAcl } from './anonymous-acl.js';
 
 /** MQTT 3.1.1 CONNACK return codes (MQTT-3.2.2.3): 4 bad user name or password, 5 not authorized. */
 export type ConnectOutcome = { ok: true; deviceId: string | null } | { ok: false; returnCode: 4 | 5; reason: string };
@@ -19,6 +20,8 @@ export interface BrokerAccess {
   /** `match`: the topic as telemetry (asset, sensor), or undefined when it is not a telemetry topic. */
   mayPublish(deviceId: string | null, clientId: string, topic: string, match: TopicMatch | undefined): boolean;
   maySubscribe(deviceId: string | null, clientId: string, filter: string): boolean;
+  /** Client ids belong to devices (their own id or prefix); anonymous clients may use only ids no device owns. */
+  mayUseClientId(deviceId: string | null, clientId: string): boolean;
   onRevoked(listener: RevokedListener): void;
 }
 
@@ -27,10 +30,13 @@ export class MqttAccess implements BrokerAccess {
   readonly #devices: DeviceRegistry;
   readonly #log: Logger;
   readonly #throttle: LogThrottle;
+  /** What anonymous clients may do; null: everything (mqtt.anonymousAllow unset). */
+  readonly #anonymous: AnonymousAcl | null;
 
-  constructor(deps: { devices: DeviceRegistry; allowAnonymous: boolean; log: Logger; clock: () => number }) {
+  constructor(deps: { devices: DeviceRegistry; allowAnonymous: boolean; anonymousAllow?: readonly string[] | null; log: Logger; clock: () => number }) {
     this.#devices = deps.devices;
     this.allowAnonymous = deps.allowAnonymous;
+    this.#anonymous = deps.anonymousAllow ? new AnonymousAcl(deps.anonymousAllow) : null;
     this.#log = deps.log;
     this.#throttle = new LogThrottle({ intervalMs: 60_000, clock: deps.clock });
   }
@@ -56,7 +62,7 @@ export class MqttAccess implements BrokerAccess {
   }
 
   mayPublish(deviceId: string | null, clientId: string, topic: string, match: TopicMatch | undefined): boolean {
-    if (deviceId === null) return this.allowAnonymous;
+    if (deviceId === null) return this.allowAnonymous && (this.#anonymous?.mayPublish(topic) ?? true);
     const device = this.#devices.get(deviceId);
     if (device !== undefined && device.acl.mayPublish(topic, match)) return true;
     this.#denied(deviceId, clientId, 'publish', topic, device === undefined);
@@ -64,11 +70,15 @@ export class MqttAccess implements BrokerAccess {
   }
 
   maySubscribe(deviceId: string | null, clientId: string, filter: string): boolean {
-    if (deviceId === null) return this.allowAnonymous;
+    if (deviceId === null) return this.allowAnonymous && (this.#anonymous?.maySubscribe(filter) ?? true);
     const device = this.#devices.get(deviceId);
     if (device !== undefined && device.acl.maySubscribe(filter)) return true;
     this.#denied(deviceId, clientId, 'subscribe', filter, device === undefined);
     return false;
+  }
+
+  mayUseClientId(deviceId: string | null, clientId: string): boolean {
+    return this.#devices.clientIdOwner(clientId) === (deviceId ?? undefined);
   }
 
   onRevoked(listener: RevokedListener): void {

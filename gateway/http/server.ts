@@ -8,7 +8,12 @@ import type { ClientInfo } from '../broker/broker.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Outbox } from '../outbox/outbox.js';
+import type { DeviceRegistry } from '../devices/device-registry.js';
+import type { SignInThrottleConfig } from '../sign-in-throttle.js';
+import { SignInThrottle } from '../sign-in-throttle.js';
+import { installAccessControl } from './access.js';
 import { installErrorHandlers } from './errors.js';
+import { installHostCheck } from './host-check.js';
 import { installHttpHardening } from './hardening.js';
 import { registerHealthRoutes, type PartHealth } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -29,6 +34,15 @@ export interface GatewayHttpDeps {
   beforeMetrics?: () => void;
   /** Further components' health (sync, models), shown in /health/detailed. */
   extraHealth?: Record<string, () => PartHealth>;
+  /** Who may call what (access.ts): the technician password (null: none, loopback only) and the device registry. */
+  access: {
+    password: { check(authorization: string | undefined): Promise<boolean> } | null;
+    devices: DeviceRegistry;
+    /** The sign-in throttle policy MQTT uses too (mqtt.authThrottle). */
+    throttle: SignInThrottleConfig;
+    /** http.allowedHosts: names besides IP addresses and localhost that the Host header may carry. */
+    allowedHosts: readonly string[];
+  };
   /** Routes added by other components (the origin API, the status page). */
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -47,6 +61,8 @@ export async function buildGatewayHttp(deps: GatewayHttpDeps): Promise<FastifyIn
   });
   installErrorHandlers(app);
   installHttpHardening(app);
+  installHostCheck(app, deps.access.allowedHosts);
+  installAccessControl(app, { ...deps.access, throttle: new SignInThrottle(deps.access.throttle, deps.clock) });
   registerHealthRoutes(app, deps);
   registerMetricsRoute(app, deps);
   registerReadingRoutes(app, deps);

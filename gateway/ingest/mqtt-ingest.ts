@@ -18,6 +18,8 @@ export interface PublishLike {
   qos: 0 | 1 | 2;
   messageId?: number | undefined;
   dup?: boolean | undefined;
+  /** Cleared for telemetry that is dead-lettered, so the broker does not retain it. */
+  retain?: boolean | undefined;
 }
 
 export interface MqttIngestConfig extends DecodeLimits {
@@ -111,6 +113,9 @@ export class MqttTelemetryIngest {
       entry = { source: 'mqtt', clientId, packetId, digest, readings: decoded.readings, deadLetter: null, ...(redelivery ? { redelivery } : {}) };
     } else {
       this.#metrics.readingsRejected.inc({ reason: decoded.reason });
+      // Telemetry refused as a reading is not kept as the topic's retained message either (the broker stores
+      // retained messages after this hook), so oversized payloads cannot pile up in memory that way.
+      packet.retain = false;
       const cap = this.#config.deadLetterPayloadCap;
       entry = {
         source: 'mqtt', clientId, packetId: null, digest: null, readings: null,

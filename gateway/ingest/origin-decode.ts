@@ -20,6 +20,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Epoch numbers below this are seconds (the origin's unit); at or above, milliseconds (1e11 s is the year 5138). */
 const SECONDS_BELOW = 1e11;
 const MAX_METADATA_BYTES = 4_096;
+/** Deeper metadata is refused before it is serialised (JSON.stringify recurses and would overflow the stack). */
+export const MAX_METADATA_DEPTH = 16;
 
 export interface OriginItem {
   sensorId: string;
@@ -93,7 +95,8 @@ function decodeItem(raw: unknown, at: string, receivedAt: number, limits: Decode
   let metadata: Record<string, unknown> | undefined;
   if (obj.metadata !== undefined && obj.metadata !== null) {
     if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) issues.push(`${at}metadata: must be an object`);
-    else metadata = { ...(obj.metadata as Record<string, unknown>) };
+    else if (deeperThan(obj.metadata, MAX_METADATA_DEPTH)) issues.push(`${at}metadata: nested more than ${MAX_METADATA_DEPTH} levels`);
+    else metadata = Object.assign(Object.create(null) as Record<string, unknown>, obj.metadata);
   }
 
   const readings: DecodedReading[] = [];
@@ -114,7 +117,7 @@ function decodeItem(raw: unknown, at: string, receivedAt: number, limits: Decode
         break;
       } else readings.push({ ts, receivedAt, asset, sensor: key, value: v, unit: unit ?? null, quality });
     } else if (v === null || typeof v === 'boolean' || typeof v === 'string' || typeof v === 'number') {
-      (metadata ??= {})[key] = v;
+      (metadata ??= Object.create(null) as Record<string, unknown>)[key] = v;
     } else {
       issues.push(`${at}${key.slice(0, 40)}: must be a number (a measurement), a string or a boolean (metadata)`);
     }
@@ -129,4 +132,18 @@ function decodeItem(raw: unknown, at: string, receivedAt: number, limits: Decode
   }
   if (issues.length > before) return undefined;
   return { sensorId: asset, correlationId: correlationId ?? randomUUID(), readings, metadata: metadataText };
+}
+
+/** Whether objects/arrays nest more than `max` levels below `root` (iterative: no recursion on hostile input). */
+function deeperThan(root: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(value as Record<string, unknown>)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }

@@ -3,10 +3,10 @@
  * database's epoch (a random id created with it, so a recreated database never reuses a reading's name).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError } from '../../shared/errors.js';
+import { makePrivateDbFile, makePrivateDir } from '../../shared/private-files.js';
 import { migrations, type Migration } from './migrations.js';
 
 export type OutboxDatabase = Database.Database;
@@ -20,7 +20,8 @@ export function outboxPath(dataDir: string): string {
 
 export function openOutboxDatabase(dataDir: string, durability: Durability): OutboxDatabase {
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makePrivateDir(dataDir);
+    makePrivateDbFile(outboxPath(dataDir));
   } catch (err) {
     throw new StorageError(`cannot create data directory ${dataDir}: ${(err as Error).message}`, err);
   }

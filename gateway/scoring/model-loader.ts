@@ -4,7 +4,7 @@
  * column in range. A one-row smoke run catches what the declared shapes leave open (dynamic feature axis).
  * The same `runRows` is used by the gateway, `models check` and `predict`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIssues } from '../../shared/config-layers.js';
 import { loadOnnxTypes, type OnnxTypes } from '../../models/onnx/onnx-proto.js';
@@ -67,7 +67,17 @@ export interface LoadOptions {
   sessions?: SessionFactory;
   /** Check that manifest name/version match the folder `<name>/<version>`. */
   expect?: { name: string; version: string };
+  /** Largest model.onnx read (scoring.maxModelBytes); a larger file is refused before it is read. */
+  maxBytes?: number;
 }
+
+/** Default of scoring.maxModelBytes: far above the shipped models (well under 1 MB), far below a gateway's memory. */
+export const DEFAULT_MAX_MODEL_BYTES = 64 * 1_048_576;
+/**
+ * Most values per row an output may declare. Outputs are read one column per manifest output; a graph declaring
+ * an output of millions of values per row (an Expand to [1, 2e9]) would allocate gigabytes on its first run.
+ */
+export const MAX_OUTPUT_VALUES_PER_ROW = 4_096;
 
 export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<LoadedModel> {
   const manifest = await readManifest(dir);
@@ -77,9 +87,14 @@ export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<Lo
     throw new ModelInvalidError(dir, problems);
   }
   let bytes: Uint8Array;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
   try {
+    // A sparse or huge file is refused from its size, before anything is read.
+    const size = (await stat(join(dir, 'model.onnx'))).size;
+    if (size > maxBytes) throw new ModelInvalidError(dir, [`model.onnx is ${size} bytes, more than scoring.maxModelBytes (${maxBytes})`]);
     bytes = await readFile(join(dir, 'model.onnx'));
   } catch (err) {
+    if (err instanceof ModelInvalidError) throw err;
     throw new ModelInvalidError(dir, [`cannot read model.onnx: ${(err as Error).message}`], err);
   }
   let zipmaps: ZipMapRewrite[];
@@ -164,6 +179,13 @@ async function validate(dir: string, manifest: ModelManifest, session: ScoringSe
     }
     const cols = meta.shape.length === 2 ? meta.shape[1] : meta.shape.length <= 1 ? 1 : undefined;
     if (meta.shape.length > 2) problems.push(`output '${out.onnxOutput}' has rank ${meta.shape.length}; [batch] or [batch, k] needed`);
+    // Declared shapes are checked against the batch before the first run: a fixed batch other than 1 or a row
+    // wider than MAX_OUTPUT_VALUES_PER_ROW is refused rather than allocated.
+    const batchDim = meta.shape[0];
+    if (typeof batchDim === 'number' && batchDim > 1) problems.push(`output '${out.onnxOutput}' declares a fixed batch of ${batchDim}; 1 or dynamic needed`);
+    if (typeof cols === 'number' && cols > MAX_OUTPUT_VALUES_PER_ROW) {
+      problems.push(`output '${out.onnxOutput}' declares ${cols} values per row; at most ${MAX_OUTPUT_VALUES_PER_ROW}`);
+    }
     if (typeof cols === 'number' && column >= cols) problems.push(`output ${out.name}: column ${column} but '${out.onnxOutput}' has ${cols}`);
     const labelZip = zipmaps[0];
     readers.push({ name: out.name, kind: out.kind, onnxOutput: out.onnxOutput, column,

@@ -267,7 +267,7 @@ export class ModelRegistry {
     let loaded: LoadedModel;
     try {
       loaded = await loadModel(p.dir, { types: this.types, threads: this.deps.config.threads, sessions: this.deps.sessions,
-        expect: { name: p.name, version: p.version } });
+        expect: { name: p.name, version: p.version }, maxBytes: this.deps.config.maxModelBytes });
     } catch (err) {
       const message = (err as Error).message;
       if (existing && existing.loaded) {

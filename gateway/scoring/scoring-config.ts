@@ -22,6 +22,8 @@ export const scoringConfigSchema = z.object({
   // 137 times in 7 minutes. 10 s of reading time is a few scores of a slow sensor and bridges single outliers.
   alertForMs: z.number().int().min(0).max(86_400_000).default(10_000)
     .describe('Hold time of thresholds whose manifest sets no `for`: an alert is raised only once its condition has held this long (by reading time), and cleared only once the value has stayed past `clear` as long. 0 = at once.'),
+  maxModelBytes: z.number().int().min(1_024).max(2 * 1_073_741_824).default(64 * 1_048_576)
+    .describe('Largest model.onnx loaded; a larger file is refused (from its size, before it is read).'),
   rollback: z.object({
     consecutiveErrors: z.number().int().min(1).max(1000).default(3)
       .describe('Consecutive failed runs of a newly promoted version before it is rolled back.'),

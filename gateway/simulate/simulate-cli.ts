@@ -67,7 +67,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   let lastProgress = 0;
   const publisher = new ReplayPublisher({
-    broker, rate, qos: qos as 0 | 1, clientId: `smartmaint-simulate-${process.pid}`,
+    // A device's client ids start with its id: with credentials in the URL, use that device's prefix.
+    broker, rate, qos: qos as 0 | 1, clientId: `${brokerUser(broker) ?? 'smartmaint'}-simulate-${process.pid}`,
     limit: positiveInt('limit', v.limit, 0, 0), loop: v.loop === true,
   }, {
     messages, clock: Date.now,
@@ -75,7 +76,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const now = Date.now();
       if (now - lastProgress < 1000) return;
       lastProgress = now;
-      io.stderr.write(`\r\x1b[K${v.dataset}: ${sent} messages published to ${broker}`);
+      io.stderr.write(`\r\x1b[K${v.dataset}: ${sent} messages published to ${redactUrl(broker)}`);
     } : undefined,
   });
   const abort = new AbortController();
@@ -93,10 +94,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         + 'give its MQTT address with --broker mqtt://host:port', err);
     }
     if (tty) io.stderr.write('\r\x1b[K');
-    io.stdout.write(`${JSON.stringify({ dataset: v.dataset, broker, published: sent })}\n`);
+    io.stdout.write(`${JSON.stringify({ dataset: v.dataset, broker: redactUrl(broker), published: sent })}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The user name in an mqtt://user:password@host URL, if any. */
+function brokerUser(broker: string): string | undefined {
+  try {
+    const user = decodeURIComponent(new URL(broker).username);
+    return user === '' ? undefined : user;
+  } catch {
+    return undefined;
   }
 }

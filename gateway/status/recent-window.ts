@@ -98,9 +98,12 @@ export class RecentWindow {
     return [...this.#assets.keys()].sort(naturalCompare);
   }
 
-  /** The latest point of each series of an asset. */
+  /**
+   * The latest point of each series of an asset. Null-prototype objects: a device may name a sensor
+   * `__proto__` or `constructor`, which a plain object would swallow or confuse with its own members.
+   */
   latest(asset: string): Record<string, Point> {
-    const out: Record<string, Point> = {};
+    const out = Object.create(null) as Record<string, Point>;
     for (const [name, ring] of this.#assets.get(asset) ?? []) {
       const p = ring.last();
       if (p) out[name] = p;
@@ -120,7 +123,7 @@ export class RecentWindow {
 
   /** Every point of every series of an asset, oldest first. */
   series(asset: string): Record<string, Point[]> {
-    const out: Record<string, Point[]> = {};
+    const out = Object.create(null) as Record<string, Point[]>;
     for (const [name, ring] of this.#assets.get(asset) ?? []) out[name] = ring.points();
     return out;
   }

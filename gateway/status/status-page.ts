@@ -11,7 +11,6 @@ import { registerStatusPageRoutes } from '../http/routes/status-page.js';
 import { RecentWindow } from './recent-window.js';
 import { DrainEstimator } from './uplink-words.js';
 import { buildSnapshot, type DeadLetterView, type StatusSnapshot, type StatusSource } from './status-snapshot.js';
-import type { PasswordCheck } from './password.js';
 
 export interface StatusPageSource extends StatusSource {
   readonly pipeline: { onCommit(listener: (entries: readonly OutboxEntry[]) => void): () => void };
@@ -39,7 +38,6 @@ export class StatusPage {
   readonly #clock: () => number;
   readonly #version: string;
   readonly #options: StatusPageOptions;
-  readonly password: PasswordCheck | null;
   readonly sensors: RecentWindow;
   readonly outputs: RecentWindow;
   readonly #drain = new DrainEstimator();
@@ -50,12 +48,11 @@ export class StatusPage {
   /** The last snapshot as sent, so a new client gets something at once. */
   #lastJson: string | undefined;
 
-  constructor(deps: { source: StatusPageSource; log: Logger; clock: () => number; version: string; password?: PasswordCheck | null; options?: Partial<StatusPageOptions> }) {
+  constructor(deps: { source: StatusPageSource; log: Logger; clock: () => number; version: string; options?: Partial<StatusPageOptions> }) {
     this.#source = deps.source;
     this.#log = deps.log;
     this.#clock = deps.clock;
     this.#version = deps.version;
-    this.password = deps.password ?? null;
     this.#options = Object.freeze({ ...DEFAULTS, ...deps.options });
     const limits = { pointsPerSeries: this.#options.pointsPerSeries, seriesPerAsset: 64, assets: 500 };
     this.sensors = new RecentWindow(limits);

@@ -20,6 +20,7 @@ import type { PendingReading, SyncStore } from '../outbox/sync-store.js';
 import { Backoff } from './backoff.js';
 import { encodeBatchBody } from './batch-body.js';
 import { CloudClient } from './cloud-client.js';
+import { isInsecureRemote, redactUrl } from './cloud-url.js';
 import type { KeySource } from './key-source.js';
 import { classifyError, classifyStatus, type BatchOutcome } from './outcome.js';
 import { CloudContact, contactResultOf, type ContactSnapshot } from './contact.js';
@@ -129,7 +130,8 @@ export class SyncEngine {
     this.#keys = deps.keys;
     this.#config = deps.config;
     this.#gatewayId = deps.gatewayId;
-    this.#cloudUrl = deps.config.cloudUrl ?? null;
+    // Logged and shown on the status page: never with the credentials a URL may carry.
+    this.#cloudUrl = deps.config.cloudUrl === undefined ? null : redactUrl(deps.config.cloudUrl);
     this.#metrics = deps.metrics;
     this.#log = deps.log;
     this.#clock = deps.clock;
@@ -156,6 +158,9 @@ export class SyncEngine {
     this.#running = true;
     this.#resetLanes();
     this.#setState('idle');
+    if (this.#cloudUrl !== null && isInsecureRemote(this.#cloudUrl)) {
+      this.#log.warn({ cloudUrl: this.#cloudUrl }, 'cloud URL is plain http to another host (sync.allowInsecureHttp): the API key crosses the network in clear');
+    }
     this.#log.info({ cloudUrl: this.#cloudUrl, backlogUpToSeq: this.#liveStart }, 'sync started');
     this.#startDrainLog();
     this.wake();

@@ -42,6 +42,9 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
     readings[1] = { ...reading(1), ts: 'yesterday' };
     readings[3] = { ...reading(3), value: null };
     readings.push({ nonsense: true });
+    // A gateway clock days ahead of the cloud's: refused like the gateway refuses device times days ahead.
+    const ahead = Date.now() + 3 * 86_400_000;
+    readings.push({ ...reading(6), ts: ahead, receivedAt: ahead });
     const res = await call(url + PATHS.ingest, { key: gw.key, body: b, gzip: true });
     t.equal(res.status, 200);
     t.equal(res.body.accepted, 3);
@@ -49,6 +52,7 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
       { seq: 1, reason: 'readings.1.ts: expected integer epoch milliseconds' },
       { seq: 3, reason: 'readings.3.value: expected a finite number' },
       { seq: null, reason: 'readings.5.seq: expected a non-negative integer' },
+      { seq: 6, reason: 'readings.6.receivedAt: is more than a day in the future' },
     ]);
     const stored = await call(url + PATHS.readings + '?gatewayId=gw1', { key: op.key });
     t.same(stored.body.readings.map((r: { seq: number }) => r.seq), [0, 2, 4]);
@@ -222,7 +226,8 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
   t.test('heartbeats, fleet status by heartbeat age, auth-failing flag, alerts and models', async (t) => {
     const store = await open(t);
     const gw = await addKey(store, 'gateway', 'gw1');
-    await addKey(store, 'gateway', 'gw2');
+    const gw2 = await addKey(store, 'gateway', 'gw2');
+    const gw3 = await addKey(store, 'gateway', 'gw3');
     const op = await addKey(store, 'operator');
     let now = 1_800_000_000_000;
     const { url } = await startCloud(t, store, { fleet: { staleAfterMs: 60_000, offlineAfterMs: 300_000 } }, () => now);
@@ -238,14 +243,23 @@ export function httpSuite(t: Test, open: (t: Test) => Promise<CloudStore>): void
     });
     b.readings[0]!.scores = [{ model: 'anomaly', version: '1', output: 'score', value: 0.1 }];
     t.equal((await call(url + PATHS.ingest, { key: gw.key, body: b, gzip: true })).status, 200);
-    // gw2's gateway is configured with a key the cloud does not know.
-    t.equal((await call(url + PATHS.heartbeat('gw2'), { key: 'smk_000000000000_' + 'A'.repeat(43), body: { ts: now } })).status, 401);
+    // gw2's gateway still uses a key that has been revoked: that key is gw2's, so gw2 is flagged.
+    await store.revokeKey(gw2.record.id, now);
+    t.equal((await call(url + PATHS.heartbeat('gw2'), { key: gw2.key, body: { ts: now } })).status, 403);
+    // Anyone can name gw3 in a URL: a junk key, another gateway's key or a forged secret flags nothing.
+    t.equal((await call(url + PATHS.heartbeat('gw3'), { key: gw3.key, body: { ts: now } })).status, 200);
+    t.equal((await call(url + PATHS.heartbeat('gw3'), { key: 'smk_000000000000_' + 'A'.repeat(43), body: { ts: now } })).status, 401);
+    t.equal((await call(url + PATHS.heartbeat('gw3'), { key: gw.key, body: { ts: now } })).status, 403);
+    const forged = `smk_${gw2.record.id}_${'B'.repeat(43)}`;
+    t.equal((await call(url + PATHS.heartbeat('gw3'), { key: forged, body: { ts: now } })).status, 401);
+    t.equal((await call(url + PATHS.heartbeat('gw1'), { key: 'smk_000000000000_' + 'A'.repeat(43), body: { ts: now } })).status, 401);
     await new Promise((r) => setTimeout(r, 50)); // the auth-failure note is written in the background
     const fleet = async () => (await call(url + PATHS.gateways, { key: op.key })).body.gateways as Array<Record<string, unknown>>;
     let gws = await fleet();
     t.match(gws, [
       { id: 'gw1', status: 'healthy', authFailing: false, backlog: { pending: 42, oldestPendingAgeMs: 1000 }, lastBatchId: b.batchId },
       { id: 'gw2', status: 'offline', authFailing: true, lastHeartbeatAt: null },
+      { id: 'gw3', status: 'healthy', authFailing: false },
     ]);
     now += 61_000;
     gws = await fleet();

@@ -34,6 +34,18 @@ t.test('compose gateway config validates', async (t) => {
   const config = validateConfig(gatewayConfigSchema, raw, 'gateway');
   t.equal(config.http.host, '0.0.0.0');
   t.match(config.http.password, /^scrypt\$/, 'the password is stored hashed');
+  t.equal(config.mqtt.allowAnonymous, false, 'no anonymous MQTT in the shipped example');
+});
+
+t.test('the compose example is secure by default: loopback-only ports, provisioned devices, generated password', async (t) => {
+  const compose = readFileSync(join(deploy, 'docker', 'compose.yaml'), 'utf8');
+  const published = [...compose.matchAll(/ports: \[([^\]]*)\]/g)].flatMap((m) => m[1]!.split(',').map((p) => p.trim().replace(/"/g, '')));
+  t.ok(published.length >= 3, published.join(' '));
+  for (const p of published) t.match(p, /^127\.0\.0\.1:/, `${p} is published on loopback only`);
+  t.notMatch(compose, /allow-anonymous/);
+  t.match(compose, /devices add simulator/, 'the simulator is a registered device');
+  t.match(compose, /status-password/, 'the technician password is generated and stored hashed');
+  t.match(compose, /mqtt:\/\/simulator:\$\$\(cat \/conf\/simulator\.key\)@gateway:1883/, 'the simulator signs in');
 });
 
 t.test('Dockerfiles copy paths that exist', async (t) => {

@@ -43,8 +43,10 @@ export async function startGateway(dataDir: string, overrides: DeepPartial<Gatew
   return gateway;
 }
 
+/** A device's client id defaults to `<device>-<random>`: client ids belong to devices (their own id or prefix). */
 export async function connect(port: number, options: IClientOptions = {}): Promise<MqttClient> {
-  const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  const clientId = options.username ? `${options.username}-${Math.random().toString(16).slice(2, 10)}` : undefined;
+  const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 5_000, ...(clientId ? { clientId } : {}), ...options });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);

@@ -11,8 +11,9 @@ export interface RawClient {
   next(cmd: string, ms?: number): Promise<Packet | undefined>;
 }
 
-export async function rawConnect(port: number): Promise<RawClient> {
-  const socket = netConnect({ port, host: '127.0.0.1' });
+/** `localAddress`: another loopback address (127.0.0.2, …) stands for another machine. */
+export async function rawConnect(port: number, localAddress?: string): Promise<RawClient> {
+  const socket = netConnect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
   socket.on('error', () => {});
   await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
   const parser = mqttPacket.parser({ protocolVersion: 4 });
@@ -89,4 +90,18 @@ export async function rawPublisher(port: number, clientId: string, clean: boolea
       await c.closed;
     },
   };
+}
+
+/**
+ * Opens `count` TCP sockets that send nothing and resolves with how long each stayed open (ms), or null for those
+ * still open after `limitMs` (then destroyed).
+ */
+export async function silentSockets(port: number, count: number, limitMs: number): Promise<Array<number | null>> {
+  const opened = Date.now();
+  return Promise.all(Array.from({ length: count }, () => new Promise<number | null>((resolve) => {
+    const socket = netConnect({ port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    const timer = setTimeout(() => { socket.destroy(); resolve(null); }, limitMs);
+    socket.once('close', () => { clearTimeout(timer); resolve(Date.now() - opened); });
+  })));
 }

@@ -27,7 +27,7 @@ function open(port: number): Promise<{ socket: Socket; closed: Promise<number> }
 t.test(`${SILENT} silent sockets and ${OVERSIZE} announcing 100 MB: RSS growth < 50 MB, all closed`, async (t) => {
   const dir = tempDir();
   const configFile = join(dir, 'gateway.json');
-  writeFileSync(configFile, JSON.stringify({ mqtt: { connectTimeoutMs: CONNECT_TIMEOUT_MS }, scoring: { enabled: false } }));
+  writeFileSync(configFile, JSON.stringify({ mqtt: { connectTimeoutMs: CONNECT_TIMEOUT_MS, maxConnectionsPerAddress: SILENT + OVERSIZE + 10 }, scoring: { enabled: false } }));
   const gw = await spawnGateway(['--config', configFile, '--data-dir', dir, '--mqtt-port', '0', '--http-port', '0', '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1']);
   t.teardown(async () => {
     if (gw.child.exitCode === null) { gw.child.kill('SIGTERM'); await gw.exited; }

@@ -11,7 +11,6 @@ import type { OriginApiContext } from '../../api/origin-api.js';
 import { decodeOriginBody, TooManyItemsError } from '../../ingest/origin-decode.js';
 import type { HttpEvent } from '../../outbox/http-events.js';
 import type { OutboxEntry } from '../../outbox/outbox.js';
-import { authenticateRequest } from '../device-auth.js';
 import { sendError } from '../errors.js';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../idempotency.js';
 
@@ -32,6 +31,11 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
     method: 'POST',
     url: INGEST_PATH,
     bodyLimit: ctx.config.maxBodyBytes,
+    // Refusals made before any device was authenticated (../access.ts, ../host-check.ts: 401, 421, 429) are
+    // counted here; everything after is counted where it is answered.
+    onResponse: async (request, reply) => {
+      if (request.device === null) stats.ingestStatus(reply.statusCode);
+    },
     // Body-parsing failures answer in the origin's terms: bad JSON is an invalid body (422), too big is 413.
     errorHandler: (err: FastifyError, _request, reply) => {
       const code = err.code ?? '';
@@ -49,14 +53,9 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const started = performance.now();
-      const auth = await authenticateRequest(request.headers, ctx.devices);
-      if (!auth.ok) {
-        deviceMetrics.authFailures.inc({ transport: 'http', reason: auth.reason });
-        reply.header('www-authenticate', 'Bearer realm="smartmaint", Basic realm="smartmaint"');
-        const message = auth.reason === 'missing' ? 'an API key is required (X-API-Key or Authorization: Bearer)' : 'unknown API key';
-        return answered(sendError(reply, 401, 'SMARTMAINT_UNAUTHORIZED', message), 401);
-      }
-      const device = auth.device;
+      // Authenticated by the access hook (../access.ts) before the body was read.
+      const device = request.device;
+      if (device === null) throw new Error('ingest route reached without a device');
       const now = ctx.clock();
       let decoded;
       try {

@@ -2,13 +2,13 @@
  * The technician's status page and its data: `/` (the page and its static files, served from
  * gateway/status/page — no CDN, works offline), GET /api/v1/status/stream (Server-Sent Events, one snapshot a
  * second), GET /api/v1/status/snapshot, GET /api/v1/status/history?asset= (chart window) and
- * GET /api/v1/export?asset=&from=&to=&format=csv|ndjson (streamed download). With a technician password
- * configured, every one of these asks for HTTP Basic credentials.
+ * GET /api/v1/export?asset=&from=&to=&format=csv|ndjson (streamed download). Who may see them is decided for
+ * every route in ../access.ts (the technician password).
  */
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { serveStaticFiles, UI_SCRIPT } from '../../../shared/static-files.js';
 import { projectRoot } from '../../../shared/version.js';
@@ -57,33 +57,24 @@ export function pageDir(): string {
 
 export function registerStatusPageRoutes(app: FastifyInstance, page: StatusPage): void {
   const dir = pageDir();
-  const guard = page.password
-    ? async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      if (await page.password!.check(req.headers.authorization)) return;
-      reply.code(401).header('www-authenticate', 'Basic realm="SmartMaint gateway", charset="UTF-8"')
-        .type('text/plain; charset=utf-8').send('technician password required\n');
-    }
-    : undefined;
-  const opts = guard ? { onRequest: guard } : {};
+  serveStaticFiles(app, [...STATIC.map((f) => ({ ...f, file: join(dir, f.file) })), UI_SCRIPT], PAGE_HEADERS);
 
-  serveStaticFiles(app, [...STATIC.map((f) => ({ ...f, file: join(dir, f.file) })), UI_SCRIPT], PAGE_HEADERS, opts);
+  app.get(STATUS_PATHS.snapshot, async () => page.snapshot());
 
-  app.get(STATUS_PATHS.snapshot, opts, async () => page.snapshot());
-
-  app.get(STATUS_PATHS.history, opts, async (req, reply) => {
+  app.get(STATUS_PATHS.history, async (req, reply) => {
     const parsed = historyQuery.safeParse(req.query);
     if (!parsed.success) return sendInvalid(reply, parsed.error);
     return page.history(parsed.data.asset);
   });
 
-  app.get(STATUS_PATHS.stream, opts, (req, reply) => {
+  app.get(STATUS_PATHS.stream, (req, reply) => {
     // The response is written by the status page component for as long as the client stays.
     reply.hijack();
     req.raw.socket.setTimeout(0);
     page.addClient(reply.raw);
   });
 
-  app.get(STATUS_PATHS.export, opts, async (req, reply) => {
+  app.get(STATUS_PATHS.export, async (req, reply) => {
     const parsed = exportQuery.safeParse(req.query);
     if (!parsed.success) return sendInvalid(reply, parsed.error);
     const q = parsed.data;
@@ -111,9 +102,15 @@ export function registerStatusPageRoutes(app: FastifyInstance, page: StatusPage)
   });
 }
 
-function csvField(v: string | number | undefined): string {
-  if (v === undefined) return '';
-  const s = String(v);
+/**
+ * Text a spreadsheet would run as a formula (starting with = + - @, or tab / CR, OWASP "CSV injection") gets a
+ * leading apostrophe, which spreadsheet tools show as text. Names and units are device-chosen; numbers are
+ * written as they are.
+ */
+function csvField(v: string | number | null | undefined): string {
+  if (v === undefined || v === null) return '';
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

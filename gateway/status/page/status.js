@@ -4,9 +4,11 @@
 (function () {
   'use strict';
   var MAX_POINTS = 300;
-  var history = {}; // asset -> { series -> [[ts, v], ...] }
-  var cards = {}; // asset -> card elements
-  var chosenSensor = {}; // asset -> sensor shown in its chart
+  // Maps, not objects: asset and sensor names are chosen by devices, and `constructor` or `__proto__` must be
+  // names like any other, not members of Object.prototype.
+  var history = new Map(); // asset -> Map(series -> [[ts, v], ...])
+  var cards = new Map(); // asset -> card elements
+  var chosenSensor = new Map(); // asset -> sensor shown in its chart
   var last = null;
   var receivedAt = 0; // this browser's clock when `last` arrived
   var lostAt = null; // this browser's clock when the stream was found dead; null while live
@@ -23,9 +25,21 @@
     return n.toFixed(i ? 1 : 0) + ' ' + u[i];
   }
 
+  function seriesOf(asset) {
+    var h = history.get(asset);
+    if (!h) { h = new Map(); history.set(asset, h); }
+    return h;
+  }
+
+  function pointsOf(asset, series) {
+    var h = history.get(asset);
+    return (h && h.get(series)) || [];
+  }
+
   function push(asset, series, point) {
-    var h = history[asset] || (history[asset] = {});
-    var s = h[series] || (h[series] = []);
+    var h = seriesOf(asset);
+    var s = h.get(series);
+    if (!s) { s = []; h.set(series, s); }
     var tail = s[s.length - 1];
     // Older than what is drawn (a snapshot re-rendered after its history arrived): the chart stays in time order.
     if (tail && point[0] <= tail[0]) return;
@@ -99,12 +113,13 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (h) {
         if (!h) return;
-        var mine = history[asset] || (history[asset] = {});
+        var mine = seriesOf(asset);
         [h.sensors, h.outputs].forEach(function (group) {
           Object.keys(group || {}).forEach(function (series) {
-            var live = mine[series] || [];
-            var lastTs = group[series].length ? group[series][group[series].length - 1][0] : -Infinity;
-            mine[series] = group[series].concat(live.filter(function (p) { return p[0] > lastTs; })).slice(-MAX_POINTS);
+            var live = mine.get(series) || [];
+            var points = group[series];
+            var lastTs = points.length ? points[points.length - 1][0] : -Infinity;
+            mine.set(series, points.concat(live.filter(function (p) { return p[0] > lastTs; })).slice(-MAX_POINTS));
           });
         });
         if (last) render(last);
@@ -113,7 +128,7 @@
   }
 
   function assetCard(asset) {
-    var c = cards[asset];
+    var c = cards.get(asset);
     if (c) return c;
     var root = el('article', 'asset');
     root.setAttribute('data-asset', asset);
@@ -129,7 +144,7 @@
     var pick = el('label', 'sensor-pick', 'Sensor ');
     var select = el('select');
     select.setAttribute('aria-label', 'sensor of ' + asset);
-    select.addEventListener('change', function () { chosenSensor[asset] = select.value; if (last) render(last); });
+    select.addEventListener('change', function () { chosenSensor.set(asset, select.value); if (last) render(last); });
     pick.appendChild(select);
     var current = el('span', 'value sensor-value');
     pick.appendChild(current);
@@ -143,8 +158,9 @@
     var values = el('div', 'values');
     details.appendChild(values);
     root.appendChild(details);
-    c = cards[asset] = { root: root, badges: badges, seen: seen, outputs: outputs, select: select, current: current, currentAge: currentAge,
+    c = { root: root, badges: badges, seen: seen, outputs: outputs, select: select, current: current, currentAge: currentAge,
       sensorChart: sensorChart, values: values, sensors: '' };
+    cards.set(asset, c);
     loadHistory(asset);
     return c;
   }
@@ -171,25 +187,25 @@
       var value = el('span', 'value', fmt(o.value) + (o.unit ? ' ' + o.unit : ''));
       label.appendChild(value);
       box.appendChild(label);
-      var series = (history[a.asset] || {})[o.series] || [];
+      var series = pointsOf(a.asset, o.series);
       box.appendChild(figure(series, o.thresholds, o.unit));
       c.outputs.appendChild(box);
     });
     var names = Object.keys(a.sensors).sort(function (x, y) { return x.localeCompare(y, 'en', { numeric: true }); });
     if (names.join('\u0000') !== c.sensors) {
       c.sensors = names.join('\u0000');
-      var keep = chosenSensor[a.asset] || c.select.value;
+      var keep = chosenSensor.get(a.asset) || c.select.value;
       c.select.textContent = '';
       names.forEach(function (n) { var o = el('option', null, n); o.value = n; c.select.appendChild(o); });
       if (keep && names.indexOf(keep) >= 0) c.select.value = keep;
     }
     var shown = c.select.value;
-    var latest = a.sensors[shown];
+    var latest = names.indexOf(shown) >= 0 ? a.sensors[shown] : undefined;
     c.current.textContent = latest ? fmt(latest[1]) : '–';
     c.current.setAttribute('data-sensor', shown || '');
     c.currentAge.textContent = latest ? ago(now - latest[0]) + ' ago' : '';
     c.sensorChart.textContent = '';
-    c.sensorChart.appendChild(figure(((history[a.asset] || {})[shown]) || [], [], null));
+    c.sensorChart.appendChild(figure(pointsOf(a.asset, shown), [], null));
     c.values.textContent = '';
     names.forEach(function (n) {
       var cell = el('span', null, n + ' ' + fmt(a.sensors[n][1]));
@@ -276,7 +292,7 @@
     var order = s.assets.map(function (a) { return a.asset; });
     var shown = Array.prototype.map.call(assets.children, function (e) { return e.getAttribute('data-asset'); });
     if (order.join('\u0000') !== shown.slice(0, order.length).join('\u0000')) {
-      order.forEach(function (name) { assets.appendChild(cards[name].root); });
+      order.forEach(function (name) { assets.appendChild(cards.get(name).root); });
     }
 
     rows($('#clients tbody'), s.clients, function (c) {

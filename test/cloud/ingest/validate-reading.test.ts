@@ -62,3 +62,13 @@ t.test('checkReading accepts exactly what readingSchema accepts', async (t) => {
   );
   t.equal(agreed, 3000);
 });
+
+t.test('reading times are bounded like the gateway bounds them', async (t) => {
+  const m = new Set<string>();
+  t.equal(checkReading({ ...good, ts: 0 }, m), 'ts: before 2000-01-01 (seconds instead of milliseconds?)');
+  t.equal(checkReading({ ...good, ts: 1_700_000_000 }, m), 'ts: before 2000-01-01 (seconds instead of milliseconds?)', 'seconds');
+  t.equal(checkReading({ ...good, receivedAt: 5 }, m), 'receivedAt: before 2000-01-01');
+  t.equal(checkReading({ ...good, ts: 8.64e15, receivedAt: good.receivedAt }, m), 'ts: is more than a day after receivedAt', 'the year 275760');
+  t.equal(checkReading({ ...good, ts: good.receivedAt + LIMITS.maxFutureSkewMs }, m) !== null && typeof checkReading({ ...good, ts: good.receivedAt + LIMITS.maxFutureSkewMs }, m), 'object', 'a day ahead is still fine');
+  t.notOk(readingSchema.safeParse({ ...good, ts: 0 }).success, 'the shared schema agrees');
+});

@@ -4,7 +4,8 @@
  */
 import t from 'tap';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { AuthFailureThrottle, isValidMqttString } from '../../../gateway/broker/connection-guard.js';
+import { isValidMqttString } from '../../../gateway/broker/connection-guard.js';
+import { FailureCounter, SignInThrottle } from '../../../gateway/sign-in-throttle.js';
 import { addDevice } from '../../helpers/devices.js';
 import pino from 'pino';
 import { Gateway } from '../../../gateway/gateway.js';
@@ -20,23 +21,40 @@ t.test('isValidMqttString: U+0000, replacement characters and lone surrogates ar
   t.notOk(isValidMqttString('a\udc00'));
 });
 
-t.test('AuthFailureThrottle: free failures, then exponentially growing bans, forgotten after the window', async (t) => {
+t.test('FailureCounter: free failures, then exponentially growing bans, forgotten after the window', async (t) => {
   let now = 0;
-  const th = new AuthFailureThrottle({ freeFailures: 2, addressFreeFailures: 20, banMs: 100, maxBanMs: 350, windowMs: 10_000 }, () => now, 3);
-  th.recordFailure('k');
-  th.recordFailure('k');
+  const th = new FailureCounter({ banMs: 100, maxBanMs: 350, windowMs: 10_000 }, () => now, 3);
+  th.recordFailure('k', 2);
+  th.recordFailure('k', 2);
   t.equal(th.bannedFor('k'), 0, 'two free failures');
-  th.recordFailure('k');
+  th.recordFailure('k', 2);
   t.equal(th.bannedFor('k'), 100);
-  th.recordFailure('k');
+  th.recordFailure('k', 2);
   t.equal(th.bannedFor('k'), 200, 'doubles');
-  th.recordFailure('k');
-  th.recordFailure('k');
+  th.recordFailure('k', 2);
+  th.recordFailure('k', 2);
   t.equal(th.bannedFor('k'), 350, 'capped');
   now += 20_000;
   t.equal(th.bannedFor('k'), 0, 'forgotten after the window');
-  for (const k of ['a', 'b', 'c', 'd']) th.recordFailure(k);
+  for (const k of ['a', 'b', 'c', 'd']) th.recordFailure(k, 2);
   t.equal(th.trackedKeys, 3, 'bounded');
+});
+
+t.test('SignInThrottle: by address, by user only where that address failed, refused attempts count', async (t) => {
+  const now = 0;
+  const th = new SignInThrottle({ addressFreeFailures: 3, userFreeFailures: 5, banMs: 100, maxBanMs: 10_000, windowMs: 60_000 }, () => now);
+  for (let i = 0; i < 3; i++) th.failed('10.0.0.9', 'plc-1');
+  t.equal(th.refusedFor('10.0.0.9', 'plc-1'), 0, 'free failures');
+  th.failed('10.0.0.9', 'plc-1');
+  t.equal(th.refusedFor('10.0.0.9', 'anyone'), 100, 'the address is banned, whatever the user');
+  t.equal(th.refusedFor('10.0.0.1', 'plc-1'), 0, 'another address is not');
+  th.refused('10.0.0.9', 'plc-1');
+  t.equal(th.refusedFor('10.0.0.9'), 200, 'an attempt refused during the ban counts and lengthens it');
+  // plc-1 has 5 failures now; one more from another address puts the user over its bound.
+  th.failed('10.0.0.7', 'plc-1');
+  t.ok(th.refusedFor('10.0.0.7', 'plc-1') > 0, 'the user is refused from an address that failed for it');
+  t.equal(th.refusedFor('10.0.0.1', 'plc-1'), 0, 'but not from an address that never failed (the real device)');
+  t.equal(th.refusedFor('10.0.0.7', 'plc-2'), 0, 'nor for another user');
 });
 
 t.test('CONNECT: empty client id with clean=false → CONNACK 2; U+0000 and non-UTF-8 ids → CONNACK 2', async (t) => {
@@ -99,26 +117,41 @@ t.test('PUBLISH / SUBSCRIBE with U+0000 in the topic close the connection; nothi
   t.equal(gw.outbox.stats().readings, 0);
 });
 
-t.test('auth failures are throttled per client id: after 5 failures even the right password is refused for a while', async (t) => {
+async function rawAttempt(port: number, from: string, fields: Record<string, unknown>): Promise<number | undefined> {
+  const c = await rawConnect(port, from);
+  c.send(connectPacket({ clean: true, ...fields }));
+  const ack = await c.next('connack') as { returnCode?: number } | undefined;
+  c.socket.destroy();
+  return ack?.returnCode;
+}
+
+t.test('failures from one address, even with the victim\'s client id and user, never lock the real device out', async (t) => {
   const dir = tempDir();
   const secret = await addDevice(dir, 'plc-1', ['pump-*']);
   const gw = await startGateway(dir, { mqtt: { allowAnonymous: false, authThrottle: { banMs: 60_000 } } });
   t.teardown(async () => { await gw.stop(); removeDir(dir); });
-  const attempt = async (password: string, clientId: string): Promise<number> => {
-    try {
-      const c = await connect(gw.mqttPort, { username: 'plc-1', password, clientId });
-      await endClient(c);
-      return 0;
-    } catch (err) {
-      return (err as { code: number }).code;
-    }
-  };
-  for (let i = 0; i < 5; i++) t.equal(await attempt('wrong', 'guesser'), 4, `failure ${i + 1} is a plain CONNACK 4`);
-  t.equal(await attempt('wrong', 'guesser'), 4, 'sixth failure starts the ban');
-  t.equal(await attempt(secret, 'guesser'), 5, 'banned client id: refused without checking the password');
-  t.equal(await attempt(secret, 'other-id'), 0, 'another client id from the same address is still let in (address limit is 20)');
+  const victim = { clientId: 'plc-1', username: 'plc-1' };
+  const codes: Array<number | undefined> = [];
+  for (let i = 0; i < 40; i++) codes.push(await rawAttempt(gw.mqttPort, '127.0.0.2', { ...victim, password: Buffer.from('wrong') }));
+  t.same(codes.slice(0, 20), Array(20).fill(4), '20 free failures per address');
+  t.same(codes.slice(21), Array(19).fill(5), 'then the attacker\'s address is refused unchecked');
+  t.equal(await rawAttempt(gw.mqttPort, '127.0.0.2', { ...victim, password: Buffer.from(secret) }), 5, 'even with the right secret from that address');
+  t.equal(await rawAttempt(gw.mqttPort, '127.0.0.1', { ...victim, password: Buffer.from(secret) }), 0, 'the real device, from its own address, is let in');
   const m = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
-  t.match(m, /smartmaint_mqtt_connections_refused_total\{reason="auth-throttled"\} 1/);
+  t.match(m, /smartmaint_mqtt_connections_refused_total\{reason="auth-throttled"\} 20/, 'every refused attempt counted');
+});
+
+t.test('a user guessed at from many addresses is refused from those addresses only (userFreeFailures)', async (t) => {
+  const dir = tempDir();
+  const secret = await addDevice(dir, 'plc-1', ['pump-*']);
+  const gw = await startGateway(dir, { mqtt: { allowAnonymous: false, authThrottle: { banMs: 60_000, userFreeFailures: 4 } } });
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const guess = { clientId: 'g', username: 'plc-1', password: Buffer.from('wrong') };
+  for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6']) t.equal(await rawAttempt(gw.mqttPort, from, guess), 4);
+  t.equal(await rawAttempt(gw.mqttPort, '127.0.0.3', { ...guess, password: Buffer.from(secret) }), 5,
+    'over the user bound, an address that failed for it is refused without a check');
+  t.equal(await rawAttempt(gw.mqttPort, '127.0.0.1', { clientId: 'plc-1', username: 'plc-1', password: Buffer.from(secret) }), 0,
+    'an address that never failed is still checked and let in');
 });
 
 t.test('a banned client hammering CONNECT is counted every time but logged once a minute', async (t) => {
@@ -126,7 +159,7 @@ t.test('a banned client hammering CONNECT is counted every time but logged once 
   await addDevice(dir, 'plc-1', ['pump-*']);
   const lines: Array<{ msg: string; reason?: string; suppressed?: number }> = [];
   const log = pino({ level: 'warn' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
-  const gw = new Gateway({ config: gatewayConfig(dir, { mqtt: { allowAnonymous: false, authThrottle: { banMs: 60_000 } } }), log });
+  const gw = new Gateway({ config: gatewayConfig(dir, { mqtt: { allowAnonymous: false, authThrottle: { banMs: 60_000, addressFreeFailures: 5 } } }), log });
   await gw.start();
   t.teardown(async () => { await gw.stop(); removeDir(dir); });
   const attempt = async (): Promise<number> => {

@@ -9,9 +9,12 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { addDevice } from '../../helpers/devices.js';
 import { removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 import { makePki } from '../../helpers/tls-certs.js';
+import { silentSockets } from '../../helpers/raw-mqtt.js';
 
+/** Client ids belong to devices: a device's clients here use `<device>-…` (the cert tests' CN is plc-1). */
 function open(url: string, options: IClientOptions): Promise<MqttClient> {
-  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  const clientId = `${options.username ?? 'plc-1'}-${Math.random().toString(16).slice(2, 8)}`;
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, clientId, ...options });
   return new Promise((resolve, reject) => {
     client.once('connect', () => resolve(client));
     client.once('error', (err) => { client.end(true); reject(err); });
@@ -93,4 +96,40 @@ t.test('MQTT over WebSocket: same authentication, path enforced', async (t) => {
   t.equal(gw.outbox.stats().readings, 1);
   await c.endAsync();
   t.not(await outcome(`ws://127.0.0.1:${gw.broker.wsPort}/other`, { username: 'hmi-1', password: secret }), 'connected', 'other paths refused');
+});
+
+t.test('silent TCP sockets on the mqtts and WebSocket ports are closed by their timeouts', async (t) => {
+  const dir = tempDir();
+  const pki = makePki(dir);
+  const gw = await startGateway(dir, {
+    mqtt: { allowAnonymous: false, connectTimeoutMs: 1_000, ws: { port: 0, path: '/mqtt' },
+      tls: { port: 0, certFile: pki.certFile, keyFile: pki.keyFile, requireClientCert: false, handshakeTimeoutMs: 500 } },
+  });
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const ws = await silentSockets(gw.broker.wsPort, 10, 8_000);
+  const tls = await silentSockets(gw.broker.tlsPort, 10, 8_000);
+  t.ok(tls.every((ms) => ms !== null && ms < 3_000), `mqtts: closed after the 500 ms handshake timeout (${tls.join(', ')} ms)`);
+  t.ok(ws.every((ms) => ms !== null && ms < 4_000), `ws: closed after the 1 s headers timeout (${ws.join(', ')} ms)`);
+  const m = await (await fetch(`http://127.0.0.1:${gw.httpPort}/health`)).status;
+  t.equal(m, 200);
+});
+
+/** Whether a TLS 1.2 handshake offering only these suites succeeds. */
+function tls12With(port: number, ciphers: string, ca: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.2', ciphers });
+    s.once('secureConnect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+t.test('mqtts offers ECDHE with AEAD only: CBC and static-RSA suites are refused', async (t) => {
+  const dir = tempDir();
+  const pki = makePki(dir);
+  const gw = await startGateway(dir, { mqtt: { tls: { port: 0, certFile: pki.certFile, keyFile: pki.keyFile, requireClientCert: false, handshakeTimeoutMs: 5_000 } } });
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const ca = readFileSync(pki.caFile);
+  t.ok(await tls12With(gw.broker.tlsPort, 'ECDHE-ECDSA-AES128-GCM-SHA256', ca), 'ECDHE + GCM');
+  t.notOk(await tls12With(gw.broker.tlsPort, 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384', ca), 'ECDHE + CBC refused');
+  t.notOk(await tls12With(gw.broker.tlsPort, 'AES128-GCM-SHA256:AES256-SHA', ca), 'static RSA key exchange refused');
 });

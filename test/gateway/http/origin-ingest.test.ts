@@ -59,13 +59,16 @@ t.test('both origin shapes and batches are stored, and 200 means committed', asy
 });
 
 t.test('auth: 401 without or with an unknown key; Basic for password devices; 403 for sensors the device may not write', async (t) => {
-  const { dir, post, count } = await setup(t);
+  // Polled often: every refused attempt while the new device is not yet loaded counts against this address.
+  const { dir, gw, post, count } = await setup(t, { devices: { pollIntervalMs: 50 } });
   const none = await post({ sensor_id: 'pump-1', value: 1 }, {});
   t.equal(none.status, 401);
   t.equal(none.body.error.code, 'SMARTMAINT_UNAUTHORIZED');
   t.match(none.headers['www-authenticate'], /Bearer/);
   t.equal((await post({ sensor_id: 'pump-1', value: 1 }, { 'x-api-key': 'smd_nope' })).status, 401);
   t.equal((await post({ sensor_id: 'pump-1', value: 1 }, { authorization: 'Token abc' })).status, 401);
+  const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+  t.match(metrics, /smartmaint_http_ingest_requests_total\{status="401"\} 3/, 'refusals by the access check are counted as ingest answers');
   await addDevice(dir, 'hmi', ['pump-7']);
   t.equal((await devicesCli(['passwd', 'hmi', '--data-dir', dir], 'long enough password\n')).code, 0);
   // The gateway polls devices.db; wait (bounded) for the change to arrive.
@@ -73,7 +76,7 @@ t.test('auth: 401 without or with an unknown key; Basic for password devices; 40
   let status = 0;
   for (let i = 0; i < 100 && status !== 200; i++) {
     status = (await post({ sensor_id: 'pump-7', value: 1 }, basic('long enough password'))).status;
-    if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+    if (status !== 200) await new Promise((r) => setTimeout(r, 100));
   }
   t.equal(status, 200, 'Basic id:password works for a password device');
   t.equal((await post({ sensor_id: 'pump-7', value: 1 }, basic('wrong password'))).status, 401);
@@ -197,10 +200,19 @@ t.test('Idempotency-Key records expire after the window', async (t) => {
 t.test('a reading posted over HTTP and one published over MQTT land in the same outbox and the same sync queue', async (t) => {
   const { gw, key, post } = await setup(t);
   t.equal((await post({ sensor_id: 'pump-1', value: 1.5, sensor_type: 'pressure' })).status, 200);
-  const client = await connect(gw.mqttPort, { username: 'sensor-box', password: key, clientId: 'box-mqtt' });
+  const client = await connect(gw.mqttPort, { username: 'sensor-box', password: key, clientId: 'sensor-box-mqtt' });
   await publish(client, 'telemetry/pump-1/pressure', '2.5');
   await endClient(client);
   const { body } = await httpJson(gw.httpPort, 'GET', '/api/v1/readings?asset=pump-1&sensor=pressure');
   t.same(body.readings.map((r: any) => [r.seq, r.value, r.source]), [[1, 1.5, 'http'], [2, 2.5, 'mqtt']]);
   t.equal(gw.syncStore.pending, 2, 'both wait for the same sync');
+});
+
+t.test('metadata nested 100,000 levels: 422 naming the limit, nothing stored, no 500', async (t) => {
+  const { post, count } = await setup(t);
+  const body = '{"sensor_id":"pump-1","value":1,"metadata":' + '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000) + '}';
+  const res = await post(body);
+  t.equal(res.status, 422);
+  t.match(res.body, { error: { code: 'SMARTMAINT_INVALID_REQUEST', issues: ['metadata: nested more than 16 levels'] } });
+  t.equal(count(), 0);
 });

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { request } from 'undici';
 import { hashPassword } from '../../../gateway/scrypt-password.js';
+import { csvLine } from '../../../gateway/http/routes/status-page.js';
 import { connect, endClient, publish, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';
 
 async function get(port: number, path: string, headers: Record<string, string> = {}) {
@@ -122,4 +123,27 @@ t.test('technician password (stored as an scrypt hash)', async (t) => {
   t.equal((await get(port, '/api/v1/export?asset=a', basic('wrong password'))).status, 401, 'wrong password refused');
   t.equal((await get(port, '/api/v1/status/snapshot', basic('correct horse'))).status, 200, 'right password accepted');
   t.equal((await get(port, '/', basic('correct horse'))).status, 200);
+});
+
+t.test('CSV export neutralises cells a spreadsheet would run as formulas', async (t) => {
+  const base = { seq: 1, ts: 0, receivedAt: 0, value: -3.5, quality: 1, source: 'mqtt' } as const;
+  const line = csvLine({ ...base, asset: '=HYPERLINK("http://x","y")', sensor: '@SUM(A1)', unit: '=1+2' } as never);
+  const cells = line.trimEnd().split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/);
+  t.equal(cells[3], `"'=HYPERLINK(""http://x"",""y"")"`, 'asset starting with =');
+  t.equal(cells[4], "'@SUM(A1)", 'sensor starting with @');
+  t.equal(cells[5], '-3.5', 'a negative number stays a number');
+  t.equal(cells[6], "'=1+2", 'unit starting with =');
+  for (const lead of ['+', '-', '\t', '\r']) {
+    const cell = csvLine({ ...base, asset: 'a', sensor: `${lead}x`, unit: null } as never).split(',')[4]!;
+    t.ok(cell.replace(/^"/, '').startsWith("'"), `a cell starting with ${JSON.stringify(lead)} is text`);
+  }
+
+  const dir = tempDir();
+  const gateway = await startGateway(dir);
+  t.teardown(async () => { await gateway.stop(); removeDir(dir); });
+  const client = await connect(gateway.mqttPort, { clientId: 'csv-test' });
+  await publish(client, 'telemetry/pump-1/temp', JSON.stringify({ value: 1, unit: '=1+2' }));
+  await endClient(client);
+  const csv = await get(gateway.httpPort, '/api/v1/export?asset=pump-1&format=csv');
+  t.equal(csv.text.trim().split('\n')[1]!.split(',')[6], "'=1+2", 'over HTTP too');
 });

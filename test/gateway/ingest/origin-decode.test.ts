@@ -62,3 +62,13 @@ t.test('a batch over the item limit is refused as too large', async (t) => {
   const ok = decodeOriginBody([1, 2, 3].map((v) => ({ sensor_id: 'a', value: v })), now, limits);
   t.ok(ok.ok && ok.batch && ok.items.length === 3);
 });
+
+t.test('metadata nested deeper than MAX_METADATA_DEPTH is an issue, not a stack overflow', async (t) => {
+  let deep: Record<string, unknown> = {};
+  for (let i = 0; i < 100_000; i++) deep = { a: deep };
+  const r = decodeOriginBody({ sensor_id: 'pump-1', value: 1, metadata: deep }, now, limits);
+  t.same(r, { ok: false, issues: ['metadata: nested more than 16 levels'] });
+  let ok: Record<string, unknown> = { leaf: 1 };
+  for (let i = 0; i < 15; i++) ok = { a: ok };
+  t.equal(decodeOriginBody({ sensor_id: 'pump-1', value: 1, metadata: ok }, now, limits).ok, true, '16 levels are fine');
+});

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -168,3 +168,41 @@ function dynamicWidth(): Uint8Array {
     },
   });
 }
+
+t.test('a model.onnx over scoring.maxModelBytes is refused from its size, without being read', async (t) => {
+  const root = tmp(t);
+  const dir = writeModelDir(root, regressorManifest('1'), mlRegressor());
+  truncateSync(join(dir, 'model.onnx'), 1_500_000_000); // sparse: 1.5 GB on paper, nothing on disk
+  const started = Date.now();
+  await refused(t, dir, /model\.onnx is 1500000000 bytes, more than scoring\.maxModelBytes \(67108864\)/);
+  t.ok(Date.now() - started < 2_000, 'refused at once');
+  const small = writeModelDir(root, regressorManifest('2'), mlRegressor());
+  try {
+    await loadModel(small, { maxBytes: 100 });
+    t.fail('a limit below the file size refuses it');
+  } catch (err) {
+    t.match((err as Error).message, /more than scoring\.maxModelBytes \(100\)/);
+  }
+});
+
+t.test('declared output shapes are checked against the batch before the first run', async (t) => {
+  const root = tmp(t);
+  // ReduceSum to [N, 1], then Expand to [N, 100000]: 400 KB per row, which a graph could as well make 8 GB.
+  const wide = buildModel({
+    opsets: { '': 17 },
+    graph: {
+      name: 'wide',
+      inputs: [{ name: 'X', type: tensorType(DataType.FLOAT, ['N', 3]) }],
+      outputs: [{ name: 'variable', type: tensorType(DataType.FLOAT, ['N', 100_000]) }],
+      initializers: [
+        { name: 'axes', dataType: DataType.INT64, dims: [1], int64s: [1] },
+        { name: 'shape', dataType: DataType.INT64, dims: [2], int64s: [1, 100_000] },
+      ],
+      nodes: [
+        { op: 'ReduceSum', inputs: ['X', 'axes'], outputs: ['sum'], attrs: { keepdims: attr.int(1) } },
+        { op: 'Expand', inputs: ['sum', 'shape'], outputs: ['variable'] },
+      ],
+    },
+  });
+  await refused(t, writeModelDir(root, regressorManifest('1'), wide), /output 'variable' declares 100000 values per row; at most 4096/);
+});

@@ -76,3 +76,24 @@ t.test('timestamps are strictly increasing per asset even when the clock stands 
   for (let i = 0; i < 200 && ts.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
   t.same(ts, [1_800_000_000_000, 1_800_000_000_001, 1_800_000_000_002, 1_800_000_000_003]);
 });
+
+t.test('with device credentials in --broker it signs in as that device and never prints the secret', async (t) => {
+  const { addDevice } = await import('../../helpers/devices.js');
+  const { removeDir, startGateway, tempDir } = await import('../../helpers/gateway.js');
+  const dir = tempDir();
+  const secret = await addDevice(dir, 'simulator', ['engine-*']);
+  const gw = await startGateway(dir, { mqtt: { allowAnonymous: false } });
+  t.teardown(async () => { await gw.stop(); removeDir(dir); });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await runCli(['simulate', '--dataset', 'cmapss', '--engines', '2', '--limit', '4', '--rate', '500', '--qos', '1',
+    '--broker', `mqtt://simulator:${secret}@127.0.0.1:${gw.mqttPort}`], { stdout, stderr, env: {} });
+  t.equal(code, 0, 'its client id (simulator-…) belongs to the device');
+  gw.pipeline.flush();
+  t.ok(gw.outbox.stats().readings > 0, 'readings stored');
+  t.notMatch(out, secret, 'the secret is not printed');
+  t.match(out, /mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1/);
+});

@@ -33,3 +33,11 @@ t.test('usual interval: the shortest median spacing of an asset\'s series', asyn
   for (let i = 0; i < 5; i++) w.add('p', 'slow', i * 60_000, 1);
   t.equal(w.usualInterval('p'), 1_000, 'the fastest series decides');
 });
+
+t.test('series named __proto__ and constructor are kept like any other name', async (t) => {
+  const w = new RecentWindow({ pointsPerSeries: 2, seriesPerAsset: 10, assets: 10 });
+  for (const s of ['__proto__', 'constructor', 'toString']) w.add('__proto__', s, 1, 2);
+  t.same(w.assets(), ['__proto__']);
+  t.same(Object.keys(w.latest('__proto__')).sort(), ['__proto__', 'constructor', 'toString']);
+  t.same(JSON.parse(JSON.stringify(w.series('__proto__')))['__proto__'], [[1, 2]], 'survives JSON as an own key');
+});
