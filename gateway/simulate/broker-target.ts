@@ -22,7 +22,9 @@ export function brokerUrl(raw: string, from: string): string {
     throw new UsageError(`${from}: ${url.protocol}// is not an MQTT scheme; give mqtt://host:port (also mqtts, tcp, ws, wss)`);
   }
   if (url.hostname === '') throw new UsageError(`${from}: '${raw}' names no host; give mqtt://host:port`);
-  return `${scheme}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+  // Credentials stay: a device signs in with the user name and secret given in the URL.
+  const auth = url.username === '' ? '' : `${url.username}${url.password === '' ? '' : `:${url.password}`}@`;
+  return `${scheme}//${auth}${url.host}${url.pathname === '/' ? '' : url.pathname}`;
 }
 
 /** The broker URL, or a UsageError saying how to name one. */

@@ -95,5 +95,5 @@ t.test('with device credentials in --broker it signs in as that device and never
   gw.pipeline.flush();
   t.ok(gw.outbox.stats().readings > 0, 'readings stored');
   t.notMatch(out, secret, 'the secret is not printed');
-  t.match(out, /mqtt:\/\/\*\*\*:\*\*\*@127\.0\.0\.1/);
+  t.match(out, /mqtt:\/\/simulator:\*\*\*@127\.0\.0\.1/, 'the URL is shown with its secret masked');
 });
