@@ -93,7 +93,7 @@ export const gatewayConfigSchema = z.strictObject({
     downsampleWindowMs: z.number().int().min(1_000).default(60_000).describe('Window of the downsample policy\'s aggregates.'),
     budgetCheckIntervalMs: z.number().int().min(50).default(500),
     checkpointInWorker: z.boolean().default(false)
-      .describe('Run WAL checkpoints in a worker thread of their own. Off by default: the writer thread runs them between commits (PASSIVE, at most once a second).'),
+      .describe('Run WAL checkpoints in a worker thread of their own. Off by default: the writer thread runs them between commits (PASSIVE, every 250 ms while it writes).'),
     dedupWindowMs: z.number().int().min(0).default(60_000)
       .describe('A QoS 1 redelivery (DUP=1) matching a message this client id had stored on an earlier connection within this window before the current one (same packet id, topic and payload) is acknowledged without storing it again (MQTT-4.3.2). A DUP=0 message is always stored.'),
   }).prefault({}),

@@ -18,8 +18,12 @@ import { packEntries } from './packed-entries.js';
 import type { SeqRange } from './sync-store.js';
 import { OutboxWriter } from './writer.js';
 
-/** WAL checkpoints on the writer thread at most this often, between commits. */
-const CHECKPOINT_INTERVAL_MS = 1_000;
+/**
+ * WAL checkpoints on the writer thread this often while it writes, between commits. Measured at 10,000 QoS 1
+ * msgs/s: a checkpoint holds the next commit for the pages it copies, so small frequent ones (250 ms) gave a lower
+ * PUBACK p99 than one a second (13–14 against 18–28 ms) or every 5 s (43–62 ms).
+ */
+const CHECKPOINT_INTERVAL_MS = 250;
 
 /** Where a reading came from; `aggregate` rows are written by the disk budget's downsample policy. */
 export type ReadingSource = 'mqtt' | 'http' | 'aggregate';

@@ -18,6 +18,9 @@ import { createLogger } from '../logger.js';
 import { Demo, DEMO_DEFAULTS } from './demo.js';
 import { uplinkView } from '../../gateway/status/uplink-words.js';
 
+/** A signal this soon after the first is the same Ctrl-C delivered twice, not a second press. */
+const SIGNAL_ECHO_MS = 1_000;
+
 export const usage = `usage: smartmaint demo [options]
   --state-dir DIR    where the demo keeps its databases, keys and log (default ${DEMO_DEFAULTS.stateDir})
   --reset            delete the state dir first
@@ -105,13 +108,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   progress?.unref();
 
   await new Promise<void>((resolveStop) => {
-    let stopping = false;
+    let stoppingAt = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
+      if (stoppingAt !== 0) {
+        // Ctrl-C under `npm start` arrives twice at once (from the terminal to the process group, and forwarded by
+        // npm): only a second press, later, means "now".
+        if (Date.now() - stoppingAt < SIGNAL_ECHO_MS) return;
         io.stderr.write('\nsmartmaint demo: second signal, exiting at once\n');
         process.exit(130);
       }
-      stopping = true;
+      stoppingAt = Date.now();
       if (progress) clearInterval(progress);
       if (tty) io.stdout.write('\r\x1b[K');
       out(`stopping (${signal})…`);

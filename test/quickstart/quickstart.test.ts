@@ -47,9 +47,10 @@ if (process.env.SMARTMAINT_QUICKSTART !== '1') {
     }
     const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
     delete env.npm_config_prefix;
-    // As a user runs it: nothing but the project's own files tells onnxruntime-node's installer to stay offline.
+    // As a user runs it from a shell: no settings inherited from the npm that runs this test, and nothing but the
+    // project's own files tells onnxruntime-node's installer to stay offline.
+    for (const k of Object.keys(env)) if (k.startsWith('npm_config_') || k.startsWith('npm_package_') || k.startsWith('npm_lifecycle_')) delete env[k];
     delete env.ONNXRUNTIME_NODE_INSTALL;
-    delete env.npm_config_onnxruntime_node_install;
 
     for (const step of steps.slice(0, -1)) {
       const stepStarted = Date.now();
