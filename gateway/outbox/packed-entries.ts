@@ -5,6 +5,7 @@
  * by property on the other side, and a batch names the same few assets, sensors and clients many times.
  * Dead letters and HTTP event records are rare and cross as they are.
  */
+import { StringTable } from '../../shared/string-table.js';
 import type { HttpEventRecord } from './http-events.js';
 import type { DeadLetterRow, OutboxEntry, ReadingRow, ReadingSource } from './outbox.js';
 
@@ -38,18 +39,9 @@ export interface PackedEntries {
 export function packEntries(entries: readonly OutboxEntry[]): PackedEntries {
   let readings = 0;
   for (const e of entries) readings += e.readings?.length ?? 0;
-  const strings: string[] = [];
-  const index = new Map<string, number>();
-  const ref = (v: string | null): number => {
-    if (v === null) return -1;
-    let i = index.get(v);
-    if (i === undefined) {
-      i = strings.length;
-      strings.push(v);
-      index.set(v, i);
-    }
-    return i;
-  };
+  const table = new StringTable();
+  const strings = table.strings;
+  const ref = (v: string | null): number => table.ref(v);
   const entryInts = new Float64Array(entries.length * ENTRY_COLS);
   const entryText = new Int32Array(entries.length * 2);
   const nums = new Float64Array(readings * NUM_COLS);

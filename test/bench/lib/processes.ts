@@ -39,6 +39,15 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Peak resident set size (VmHWM) of a process in MB, or null if it cannot be read. */
+/** SIGTERM, then SIGKILL if the child has not exited after `killAfterMs`; resolves once it has exited. */
+async function terminate(child: ChildProcess | undefined, killAfterMs: number): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
 export function peakRssMb(pid: number): number | null {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -176,13 +185,7 @@ export class GatewayProcess {
 
   /** SIGTERM (graceful: the gateway commits what is in flight), then removes its data dir. */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited(child);
-      clearTimeout(timer);
-    }
+    await terminate(this.child, 15_000);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -261,12 +264,6 @@ export class BareAedesProcess {
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited(child);
-      clearTimeout(timer);
-    }
+    await terminate(this.child, 5_000);
   }
 }
