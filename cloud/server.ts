@@ -84,7 +84,7 @@ export function build(deps: CloudDeps): CloudApp {
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
     // Node enforces headersTimeout/requestTimeout only every connectionsCheckingInterval (30 s by default), so a
-    // slow-header client would keep its socket up to 40 s; check every second (issue 8).
+    // slow-header client would keep its socket up to 40 s; check every second so the timeouts bite when set.
     http: { connectionsCheckingInterval: 1_000 },
   };
   const tls = config.http.tls;

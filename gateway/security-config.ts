@@ -1,5 +1,5 @@
 /**
- * The gateway's hardening options (issue 8), spread into gateway/config.ts's schema: MQTT over TLS and WebSocket,
+ * The gateway's hardening options, spread into gateway/config.ts's schema: MQTT over TLS and WebSocket,
  * Aedes' flow-control limits, authentication-failure throttling, and the HTTP exposure rule (the HTTP server binds
  * to loopback unless a technician password protects it).
  */
@@ -83,7 +83,7 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
-/** Gateway HTTP binds to loopback unless a technician password is configured (issue 8). */
+/** Gateway HTTP binds to loopback unless a technician password is configured: its data is not for the whole plant network. */
 export function refineHttpExposure(http: { host: string; password?: string | undefined }, ctx: z.RefinementCtx): void {
   if (!isLoopbackHost(http.host) && http.password === undefined) {
     ctx.addIssue({

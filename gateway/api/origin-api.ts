@@ -1,5 +1,5 @@
 /**
- * The origin system's HTTP API on the gateway (issue 6, docs/origin-api.md): ingestion on the same pipeline as
+ * The origin system's HTTP API on the gateway (docs/origin-api.md): ingestion on the same pipeline as
  * MQTT, the ML endpoints over the scoring engine, and the ops endpoints. A component: the constructor assigns;
  * start() opens the HTTP event store on the outbox, starts the event-loop monitor and the Idempotency-Key pruning
  * timer; stop() clears them. `plugin` is handed to buildGatewayHttp.

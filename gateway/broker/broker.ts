@@ -159,7 +159,7 @@ export class MqttBroker {
     const aedes = await Aedes.createBroker({
       persistence: queues.persistence as never,
       connectTimeout: this.#config.connectTimeoutMs,
-      // A subscriber whose socket stays full is dropped instead of stalling delivery (issue 8).
+      // A subscriber whose socket stays full is dropped instead of stalling delivery to everyone else.
       drainTimeout: this.#config.drainTimeoutMs,
       maxInflightInbound: this.#config.maxInflightInbound,
       preConnect: (client, packet, callback) => this.#guard.preConnect(client, packet, callback),

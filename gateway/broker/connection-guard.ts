@@ -1,5 +1,5 @@
 /**
- * Hostile-input checks in front of Aedes that Aedes 1.2 does not make itself (issue 8):
+ * Hostile-input checks in front of Aedes that Aedes 1.2 does not make itself:
  * - CONNECT: a zero-length client id with CleanSession=0 is refused with CONNACK 0x02 (MQTT-3.1.3-8; Aedes would
  *   invent an id); a client id holding U+0000 or bytes that are not UTF-8 is refused with 0x02 (MQTT-1.5.3-1/2).
  * - Authentication-failure throttling by remote address and by user name (../sign-in-throttle.ts): a throttled

@@ -1,7 +1,7 @@
 /**
  * MQTT over TLS (mqtts, default port 8883): TLS 1.2 or newer, a short handshake timeout, and optional client
  * certificates. A client whose certificate verified against caFile is reported with the certificate's CN, which
- * the broker maps to a registered device (issue 8).
+ * the broker maps to a registered device.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type TLSSocket } from 'node:tls';

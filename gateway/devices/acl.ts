@@ -4,7 +4,7 @@
  *     subscribe to filters it covers; or
  *   - an asset glob (no `/`; `*` and `?` within one name): `pump-*` — publish telemetry of matching assets on any
  *     telemetry topic pattern, write them over HTTP, and subscribe to their `alerts/{asset}` topics.
- * Devices never get `#`, a filter starting with a wildcard level, or `$SYS`/`$`-topics (issue 8): such entries are
+ * Devices never get `#`, a filter starting with a wildcard level, or `$SYS`/`$`-topics: such entries are
  * refused when the device is created, and such subscriptions are refused whatever the entries say.
  */
 import type { TopicMatch } from '../ingest/topics.js';

@@ -2,7 +2,7 @@
  * MQTT authentication and authorisation with the device registry: CONNECT username = device id, password = its
  * secret (or human-chosen password); per-device ACLs on PUBLISH and SUBSCRIBE. Clients without a username are
  * refused unless anonymous access is switched on (labs, benchmarks), in which case they are unrestricted.
- * Denials are counted and logged at most once per client per minute (issue 8).
+ * Denials are counted, and logged at most once per client per minute so a misbehaving device cannot flood the log.
  */
 import type { Logger } from 'pino';
 import { LogThrottle } from '../../shared/log-throttle.js';

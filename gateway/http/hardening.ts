@@ -1,5 +1,5 @@
 /**
- * HTTP hardening for the gateway's server (issue 8): security headers on every answer (a strict CSP on HTML pages
+ * HTTP hardening for the gateway's server: security headers on every answer (a strict CSP on HTML pages
  * unless the page sets its own, no-store on data answers), request bodies in a content coding the gateway does
  * not decode refused with 415 (RFC 9110 §15.5.16) instead of being read as if they were plain, and a short
  * headers timeout so slow-header clients (slowloris) are cut off long before Node's 60 s default.

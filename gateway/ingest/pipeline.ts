@@ -51,6 +51,8 @@ export class IngestPipeline {
   readonly #clock: () => number;
   #entries: OutboxEntry[] = [];
   #callbacks: Array<CommitCallback | undefined> = [];
+  /** Estimated bytes of each queued entry, kept so a commit gives back exactly what its entries took. */
+  #sizes: number[] = [];
   #rows = 0;
   #bytes = 0;
   #immediate: NodeJS.Immediate | undefined;
@@ -155,11 +157,13 @@ export class IngestPipeline {
       else this.#refusing(entry);
       return;
     }
+    const size = entryBytes(entry);
     this.#entries.push(entry);
     this.#callbacks.push(done);
+    this.#sizes.push(size);
     this.#submitted++;
     this.#rows += entry.readings?.length ?? 1;
-    this.#bytes += entryBytes(entry);
+    this.#bytes += size;
     if (!this.#paused && (this.#rows > this.#config.maxQueuedReadings || this.#bytes > this.#config.maxQueuedBytes)) this.#setPaused(true);
     if (this.#draining !== null) return; // the drain loop takes it after the commit in flight
     if (done !== undefined || this.#rows >= this.#config.maxBatchReadings) {
@@ -196,15 +200,18 @@ export class IngestPipeline {
       const entries: OutboxEntry[] = [];
       const callbacks: Array<CommitCallback | undefined> = [];
       let rows = 0;
+      let bytes = 0;
       let i = 0;
       for (; i < this.#entries.length && (rows === 0 || rows < this.#config.maxBatchReadings); i++) {
         const e = this.#entries[i]!;
         entries.push(e);
         callbacks.push(this.#callbacks[i]);
         rows += e.readings?.length ?? 1;
+        bytes += this.#sizes[i]!;
       }
       this.#entries = this.#entries.slice(i);
       this.#callbacks = this.#callbacks.slice(i);
+      this.#sizes = this.#sizes.slice(i);
       await this.#commit(entries, callbacks);
       this.#settled += entries.length;
       if (this.#barriers.length > 0) {
@@ -215,8 +222,6 @@ export class IngestPipeline {
         }
         this.#barriers = open;
       }
-      let bytes = 0;
-      for (const e of entries) bytes += entryBytes(e);
       this.#rows -= rows;
       this.#bytes -= bytes;
       if (this.#paused && this.#rows <= this.#config.maxQueuedReadings / 2 && this.#bytes <= this.#config.maxQueuedBytes / 2) {

@@ -1,6 +1,6 @@
 /**
  * Scoring in the gateway's pipeline. It runs after the group commit, not before: the PUBACK path stays free of
- * model latency (PERF-NOTES). Each committed micro-batch is scored in order; scores, alerts and the priority mark
+ * model latency. Each committed micro-batch is scored in order; scores, alerts and the priority mark
  * of readings that raised an alert are written in one transaction; alerts are then published on
  * `alerts/{asset}` (retained) so a local HMI or PLC can react with the uplink down.
  * `scoredUpTo` tells sync how far readings carry their scores, so nothing is sent before it is scored.

@@ -1,5 +1,5 @@
 /**
- * Disk faults (issue 8): the gateway runs from dist/ under libfiu (`fiu-run -x`, Debian package fiu-utils), and
+ * Disk faults: the gateway runs from dist/ under libfiu (`fiu-run -x`, Debian package fiu-utils), and
  * while a QoS 1 publisher sends readings, pwrite and fsync start failing at random (fiu-ctrl, so the database
  * opens cleanly first). The gateway must acknowledge no reading it failed to store (every PUBACKed reading is in
  * the database afterwards), report /health/db 503 within 5 s, and leave a database that passes

@@ -1,5 +1,5 @@
 /**
- * Hostile-input suite (issue 8): a subscriber that stops reading its socket must not stall the broker. A raw TCP
+ * Hostile-input suite: a subscriber that stops reading its socket must not stall the broker. A raw TCP
  * client subscribes to all telemetry and never reads; a publisher sends 1,000 QoS 1 messages (32 KB each, far more
  * than the socket buffers hold) and every one is acknowledged and stored; a healthy subscriber receives them all;
  * the frozen one is disconnected by Aedes' drainTimeout.

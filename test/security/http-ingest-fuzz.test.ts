@@ -1,5 +1,5 @@
 /**
- * Hostile-input suite (issue 8): HTTP ingest fuzzing against the gateway's origin API and the cloud, both run from
+ * Hostile-input suite: HTTP ingest fuzzing against the gateway's origin API and the cloud, both run from
  * dist/ as child processes. Hostile bodies (malformed JSON, wrong types, deep nesting, huge arrays, gzip bombs,
  * bad encodings, prototype-pollution keys) get a 4xx, never a 5xx or a crash, and store nothing. Random JSON
  * values from fast-check (seeded, printed) are added; they must never get a 5xx, and a refused one stores nothing.

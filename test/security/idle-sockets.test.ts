@@ -1,5 +1,5 @@
 /**
- * Hostile-input suite (issue 8): 1,000 sockets that never send CONNECT and 14 that announce 100 MB packets, against
+ * Hostile-input suite: 1,000 sockets that never send CONNECT and 14 that announce 100 MB packets, against
  * the gateway from dist/ as a child process. Its RSS grows by less than 50 MB, and every socket is closed by the
  * broker: the silent ones by the connect timeout, the oversize ones by the packet-size guard as soon as the
  * fixed header arrives.

@@ -1,5 +1,5 @@
 /**
- * Hostile-input suite (issue 8): 100,000 mutated MQTT packets against the gateway's broker, run from dist/ as a
+ * Hostile-input suite: 100,000 mutated MQTT packets against the gateway's broker, run from dist/ as a
  * child process so a crash, an unhandled rejection or runaway memory is seen for what it is.
  *
  * Packets are generated with mqtt-packet (every control packet type, valid fields drawn at random), then mutated:

@@ -1,5 +1,5 @@
 /**
- * Hostile-input suite (issue 8): a slow-header / slow-body client flood against the gateway's HTTP server (run from
+ * Hostile-input suite: a slow-header / slow-body client flood against the gateway's HTTP server (run from
  * dist/ as a child process). While 300 clients trickle headers and 100 trickle request bodies a byte a second,
  * other clients' requests keep being answered: p99 latency stays under 100 ms (a loose functional bound from the
  * issue, not a benchmark). The slow-header clients are cut off by the headers timeout (10 s, not Node's 60 s).

@@ -1,5 +1,5 @@
 /**
- * Hostile CONNECT / PUBLISH / SUBSCRIBE input against a real gateway (issue 8): what Aedes 1.2 lets through on its
+ * Hostile CONNECT / PUBLISH / SUBSCRIBE input against a real gateway: what Aedes 1.2 lets through on its
  * own is refused by gateway/broker/connection-guard.ts. Unit tests of the throttle use an injected clock.
  */
 import t from 'tap';

@@ -1,6 +1,6 @@
 /**
  * MQTT over TLS (with and without client certificates, CN → device) and over WebSocket, against a real gateway
- * with anonymous access off (issue 8).
+ * with anonymous access off.
  */
 import { readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';

@@ -1,5 +1,5 @@
 /**
- * Gateway HTTP hardening (issue 8): security headers, 415 for content codings the gateway does not decode, and
+ * Gateway HTTP hardening: security headers, 415 for content codings the gateway does not decode, and
  * the bind rule (loopback unless a technician password is configured).
  */
 import t from 'tap';
