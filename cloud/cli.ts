@@ -5,12 +5,12 @@
  */
 import { createRequire } from 'node:module';
 import { resolveConfig } from '../shared/config-layers.js';
-import type { CliIo } from '../shared/cli.js';
+import type { CliIo } from '../shared/cli-io.js';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../shared/logger.js';
 import { flagLines, helpRequested } from '../shared/usage.js';
 import { startFailureLine } from '../shared/start-failure.js';
-import { cloudConfigSchema, cloudFlags } from './config.js';
+import { cloudConfigSchema, cloudFlags } from './config/config.js';
 import { CloudService } from './service.js';
 
 export const usage = `usage: smartmaint cloud [options]

@@ -8,12 +8,12 @@
  * alone on the last line of stdout, so scripts can capture it with `tail -n1`.
  */
 import { resolveConfig } from '../shared/config-layers.js';
-import type { CliIo } from '../shared/cli.js';
+import type { CliIo } from '../shared/cli-io.js';
 import { CommandError, UsageError, oneLine, redactUrl } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { GATEWAY_ID_PATTERN } from '../shared/protocol.js';
 import { MAX_LIVE_KEYS_PER_GATEWAY, generateKey } from './auth/keys.js';
-import { cloudConfigSchema, storageFlags } from './config.js';
+import { cloudConfigSchema, storageFlags } from './config/config.js';
 import { createStore } from './store/open-store.js';
 import { KeyLimitError, type CloudStore } from './store/store.js';
 

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../shared/logger.js';
-import type { CloudConfig } from './config.js';
+import type { CloudConfig } from './config/config.js';
 import { build, type CloudApp } from './server.js';
 import { createStore, redactUrl } from './store/open-store.js';
 import type { CloudStore } from './store/store.js';

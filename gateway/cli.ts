@@ -3,11 +3,11 @@
  * SIGTERM/SIGINT. A bad configuration exits 2 before any port or file is opened.
  */
 import { resolveConfig } from '../shared/config-layers.js';
-import type { CliIo } from '../shared/cli.js';
+import type { CliIo } from '../shared/cli-io.js';
 import { createLogger } from '../shared/logger.js';
 import { flagLines, helpRequested } from '../shared/usage.js';
 import { startFailureLine } from '../shared/start-failure.js';
-import { gatewayConfigSchema, gatewayFlags } from './config.js';
+import { gatewayConfigSchema, gatewayFlags } from './config/config.js';
 import { Gateway } from './gateway.js';
 
 export const usage = `usage: smartmaint gateway [options]

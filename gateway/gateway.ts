@@ -4,16 +4,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { OriginApi } from './api/origin-api.js';
+import { OriginApi } from './http/origin/origin-api.js';
 import { MqttBroker } from './broker/broker.js';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig } from './config/config.js';
 import { DeviceRegistry } from './devices/device-registry.js';
 import { MqttAccess } from './devices/mqtt-access.js';
 import { buildGatewayHttp, type GatewayHttpDeps } from './http/server.js';
 import { MqttTelemetryIngest } from './ingest/mqtt-ingest.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { TopicMatcher } from './ingest/topics.js';
-import { GatewayMetrics } from './metrics.js';
+import { GatewayMetrics } from './metrics/metrics.js';
 import { Outbox } from './outbox/outbox.js';
 import { DiskBudget } from './outbox/budget.js';
 import { Checkpointer } from './outbox/checkpointer.js';
@@ -27,8 +27,9 @@ import { KeySource } from './sync/key-source.js';
 import { ScoringEngine } from './scoring/engine.js';
 import { ScoringStage } from './scoring/scoring-stage.js';
 import { productVersion } from '../shared/version.js';
-import { StatusPage } from './status/status-page.js';
-import { PasswordCheck } from './status/password.js';
+import { StatusFeed } from './status/status-feed.js';
+import { registerStatusPageRoutes } from './http/routes/status-page.js';
+import { PasswordCheck } from './auth/password.js';
 import { UPLINK_KINDS, uplinkHealth, uplinkView } from './status/uplink-words.js';
 
 export interface GatewayDeps {
@@ -59,7 +60,7 @@ export class Gateway {
   readonly scoring: ScoringEngine | undefined;
   readonly scoringStage: ScoringStage | undefined;
   readonly ingestRate: RateMeter;
-  readonly statusPage: StatusPage;
+  readonly statusPage: StatusFeed;
   readonly #keys: KeySource;
   #heartbeat: HeartbeatSender | undefined;
   #http: FastifyInstance | undefined;
@@ -148,7 +149,7 @@ export class Gateway {
       clock: this.clock,
     });
     this.retention = new RetentionPruner({ outbox: this.outbox, config: config.retention, log: log.child({ component: 'retention' }), clock: this.clock });
-    this.statusPage = new StatusPage({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion });
+    this.statusPage = new StatusFeed({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion });
     this.#technicianPassword = config.http.password ? new PasswordCheck(config.http.password, this.clock) : null;
     this.budget = new DiskBudget({
       outbox: this.outbox,
@@ -233,7 +234,7 @@ export class Gateway {
           for (const kind of UPLINK_KINDS) this.metrics.syncState.set({ state: kind }, kind === uplink ? 1 : 0);
         },
         access: { password: this.#technicianPassword, devices: this.devices, throttle: this.config.mqtt.authThrottle, allowedHosts: this.config.http.allowedHosts },
-        plugins: [this.originApi.plugin, this.statusPage.plugin],
+        plugins: [this.originApi.plugin, (app) => registerStatusPageRoutes(app, this.statusPage)],
         extraHealth: {
           sync: () => uplinkHealth(this.sync.status(), this.clock()),
         },

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../../shared/protocol.js';
 import { presentedKey, type Principal } from '../auth/authenticator.js';
-import type { CloudContext } from '../context.js';
+import type { CloudContext } from './context.js';
 import { HttpError, sendError } from './errors.js';
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 /**
  * The fleet view: the operator's page at `/` (plus /fleet/fleet.js, /fleet/fleet.css and /ui/ui.js), served from
- * cloud/fleet-view with no CDN. The page itself is public and holds no data; every figure comes from the
+ * cloud/fleet/view with no CDN. The page itself is public and holds no data; every figure comes from the
  * operator-key JSON API (GET /api/v1/gateways, /api/v1/alerts, /api/v1/readings), the key entered in a login
  * form or passed as `#key=` and kept in the tab's sessionStorage.
  */
@@ -22,7 +22,7 @@ const PAGE_HEADERS = {
 };
 
 export function fleetViewDir(): string {
-  return join(projectRoot, 'cloud', 'fleet-view');
+  return join(projectRoot, 'cloud', 'fleet', 'view');
 }
 
 export function fleetViewRoutes(app: FastifyInstance): void {

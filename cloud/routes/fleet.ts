@@ -1,8 +1,8 @@
 /** GET /api/v1/gateways (fleet view) and GET /api/v1/ml/models (model versions seen across the fleet). */
 import type { FastifyInstance } from 'fastify';
 import { PATHS } from '../../shared/protocol.js';
-import type { CloudContext } from '../context.js';
-import { fleetView } from '../fleet.js';
+import type { CloudContext } from '../http/context.js';
+import { fleetView } from '../fleet/fleet-status.js';
 import { storage } from './ingest.js';
 
 export function fleetRoutes(app: FastifyInstance, ctx: CloudContext): void {

@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
-import type { CloudContext } from '../context.js';
-import { fleetView } from '../fleet.js';
+import type { CloudContext } from '../http/context.js';
+import { fleetView } from '../fleet/fleet-status.js';
 
 async function checkDb(ctx: CloudContext): Promise<{ ok: boolean; backend: string; latencyMs: number; error?: string }> {
   const start = performance.now();

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatIssues } from '../../shared/config-layers.js';
 import { API_PREFIX, ERROR_CODES, heartbeatSchema } from '../../shared/protocol.js';
-import type { CloudContext } from '../context.js';
+import type { CloudContext } from '../http/context.js';
 import { requireGateway } from '../http/auth-hook.js';
 import { HttpError } from '../http/errors.js';
 import { storage } from './ingest.js';

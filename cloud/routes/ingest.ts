@@ -15,7 +15,7 @@ import {
   type RejectedReading,
   ingestEnvelopeSchema,
 } from '../../shared/protocol.js';
-import type { CloudContext } from '../context.js';
+import type { CloudContext } from '../http/context.js';
 import { HttpError } from '../http/errors.js';
 import { requireGateway } from '../http/auth-hook.js';
 import { checkReading } from '../ingest/validate-reading.js';

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatIssues } from '../../shared/config-layers.js';
 import { ERROR_CODES, GATEWAY_ID_PATTERN, LIMITS, PATHS } from '../../shared/protocol.js';
-import type { CloudContext } from '../context.js';
+import type { CloudContext } from '../http/context.js';
 import { HttpError } from '../http/errors.js';
 import { storage } from './ingest.js';
 

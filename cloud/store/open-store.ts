@@ -1,6 +1,6 @@
 /** Chooses the backend: PostgreSQL when a database URL is configured, else SQLite under the data dir. */
 import type { Logger } from '../../shared/logger.js';
-import type { CloudConfig } from '../config.js';
+import type { CloudConfig } from '../config/config.js';
 import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { CloudStore } from './store.js';

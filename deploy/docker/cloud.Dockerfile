@@ -24,5 +24,5 @@ USER smartmaint
 VOLUME /var/lib/smartmaint/cloud
 ENV SMARTMAINT_DATA_DIR=/var/lib/smartmaint/cloud
 EXPOSE 8090
-ENTRYPOINT ["node", "/app/dist/shared/cli.js"]
+ENTRYPOINT ["node", "/app/dist/deploy/cli/smartmaint.js"]
 CMD ["cloud"]

@@ -27,5 +27,5 @@ USER smartmaint
 VOLUME /var/lib/smartmaint/gateway
 ENV SMARTMAINT_DATA_DIR=/var/lib/smartmaint/gateway
 EXPOSE 1883 8080
-ENTRYPOINT ["node", "/app/dist/shared/cli.js"]
+ENTRYPOINT ["node", "/app/dist/deploy/cli/smartmaint.js"]
 CMD ["gateway"]

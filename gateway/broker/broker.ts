@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import type { BrokerAccess, ConnectOutcome } from '../devices/mqtt-access.js';
-import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { MqttTelemetryIngest } from '../ingest/mqtt-ingest.js';
 import { LogThrottle } from '../../shared/log-throttle.js';
 import { closeServer, listenOn } from './listen.js';
@@ -17,7 +17,7 @@ import { RetainQuota, type RetainQuotaConfig } from './retain-quota.js';
 import { boundedMemoryPersistence } from './bounded-queues.js';
 import type { Duplex } from 'node:stream';
 import { ConnectionGuard } from './connection-guard.js';
-import type { SignInThrottleConfig } from '../sign-in-throttle.js';
+import type { SignInThrottleConfig } from '../auth/sign-in-throttle.js';
 import { MqttTlsListener, verifiedCommonName, type TlsListenerConfig } from './tls-listener.js';
 import { MqttWsListener } from './ws-listener.js';
 

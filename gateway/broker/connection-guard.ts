@@ -12,7 +12,7 @@
  */
 import mqttPacket from 'mqtt-packet';
 import type { Client, ConnectPacket } from 'aedes';
-import { SignInThrottle, type SignInThrottleConfig } from '../sign-in-throttle.js';
+import { SignInThrottle, type SignInThrottleConfig } from '../auth/sign-in-throttle.js';
 
 /** True when a decoded MQTT string may be used as a topic or client id (MQTT-1.5.3). */
 export function isValidMqttString(s: string): boolean {

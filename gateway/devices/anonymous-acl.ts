@@ -4,31 +4,17 @@
  * matching the topic; subscribing needs a read entry covering the filter; a deny entry matching the topic (or
  * covering the filter) refuses whatever else says yes. Unset, anonymous clients are unrestricted (logged).
  */
+import { ANONYMOUS_ENTRY, anonymousEntryProblem, type AnonymousAccess } from '../config/anonymous-entry.js';
 import { filterCovers, filterMatches } from './acl.js';
 
-export type AnonymousAccess = 'read' | 'write' | 'readwrite' | 'deny';
-
-const ENTRY = /^(?:(read|write|readwrite|deny)[ \t]+)?(\S+)$/;
-
-/** Why an entry is unusable, or null. */
-export function anonymousEntryProblem(entry: string): string | null {
-  const m = ENTRY.exec(entry.trim());
-  if (!m) return 'must be "[read|write|readwrite|deny] <topic filter>"';
-  const levels = m[2]!.split('/');
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i]!;
-    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return '# must be a whole, last level';
-    if (l.includes('+') && l !== '+') return '+ must be a whole level';
-  }
-  return null;
-}
+export { anonymousEntryProblem, type AnonymousAccess };
 
 export class AnonymousAcl {
   readonly #entries: Array<{ access: AnonymousAccess; filter: string[] }>;
 
   constructor(entries: readonly string[]) {
     this.#entries = entries.map((e) => {
-      const m = ENTRY.exec(e.trim());
+      const m = ANONYMOUS_ENTRY.exec(e.trim());
       if (!m || anonymousEntryProblem(e) !== null) throw new Error(`anonymousAllow entry ${JSON.stringify(e)}: ${anonymousEntryProblem(e)}`);
       return { access: (m[1] ?? 'readwrite') as AnonymousAccess, filter: m[2]!.split('/') };
     });

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import { DeviceAcl } from './acl.js';
 import { DeviceMetrics } from './device-metrics.js';
 import { DeviceStore, type DeviceRecord } from './device-store.js';
-import { verifyPassword } from '../scrypt-password.js';
+import { verifyPassword } from '../auth/scrypt-password.js';
 import { sha256Hex } from './secrets.js';
 
 export interface Device {

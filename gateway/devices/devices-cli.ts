@@ -12,12 +12,12 @@
  */
 import type { FlagSpec } from '../../shared/config-layers.js';
 import { resolveConfig } from '../../shared/config-layers.js';
-import type { CliIo } from '../../shared/cli.js';
+import type { CliIo } from '../../shared/cli-io.js';
 import { UsageError } from '../../shared/errors.js';
-import { gatewayConfigSchema, gatewayFlags } from '../config.js';
+import { gatewayConfigSchema, gatewayFlags } from '../config/config.js';
 import { aclPatternProblem } from './acl.js';
 import { DEVICE_ID_PATTERN, DeviceExistsError, DeviceNotFoundError, DeviceStore, devicesPath } from './device-store.js';
-import { hashPassword } from '../scrypt-password.js';
+import { hashPassword } from '../auth/scrypt-password.js';
 import { generateSecret, sha256Hex } from './secrets.js';
 
 export const usage = `usage: smartmaint devices add <id> [--allow <topic-filter|asset-glob>]... [--client-id <prefix>]...

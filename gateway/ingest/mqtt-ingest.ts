@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { LogThrottle } from '../../shared/log-throttle.js';
-import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import { decodeTelemetry, type DecodeLimits } from './decode.js';
 import type { IngestPipeline } from './pipeline.js';

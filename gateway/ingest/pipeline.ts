@@ -14,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import { OutboxFullError, ShuttingDownError } from '../../shared/errors.js';
-import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
 
 export type CommitCallback = (err: Error | null) => void;

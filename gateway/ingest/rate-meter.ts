@@ -2,7 +2,7 @@
  * Events per second in one-second buckets over the last minute: the stored-readings rate (status page, heartbeats,
  * /api/v1/metrics/performance) and the origin API's request rates.
  */
-import { round3 } from '../api/api-stats.js';
+import { round3 } from '../metrics/api-stats.js';
 
 export class RateMeter {
   readonly #buckets = new Float64Array(61);

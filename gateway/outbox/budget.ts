@@ -14,12 +14,14 @@
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { IngestPipeline } from '../ingest/pipeline.js';
-import type { GatewayMetrics } from '../metrics.js';
-import type { BatchResult, OutboxWrites } from './outbox-writes.js';
-import { databaseOf, type Outbox, type OutboxEntry, type ReadingRow } from './outbox.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
+import type { OutboxWrites } from './outbox-writes.js';
+import { databaseOf, type Outbox } from './outbox.js';
 import type { PackedEntries } from './packed-entries.js';
-import { toRanges, type SeqRange, type SyncStore } from './sync-store.js';
+import { toRanges, type SyncStore } from './sync-store.js';
+import type { ReadingRow, OutboxEntry, FoldResult, GapRow, BatchResult, SeqRange } from './rows.js';
+
+export type { FoldResult, GapRow } from './rows.js';
 
 export interface BudgetConfig {
   maxBytes: number | null;
@@ -31,10 +33,6 @@ export interface BudgetConfig {
 type Statement = Database.Statement<unknown[]>;
 
 interface Candidate { seq: number; ts: number; asset: string; sensor: string; value: number; unit: string | null }
-
-export interface FoldResult { deleted: number; batch: BatchResult | null }
-
-export interface GapRow { fromTs: number; toTs: number; count: number; reason: string; createdAt: number }
 
 /** The writer thread's half of the budget: each call one transaction. */
 export interface BudgetWrites {
@@ -103,10 +101,20 @@ export function budgetWrites(db: Database.Database, writes: OutboxWrites): Budge
 const LOW_WATER = 0.9;
 const CHUNK = 2_000;
 
+/**
+ * Where new readings come in (the ingest pipeline): the budget switches it to refusing and back, and announces the
+ * aggregates it commits itself so that sync may read them.
+ */
+export interface RefusableIntake {
+  readonly refusing: boolean;
+  setRefusing(onDropped: ((entry: OutboxEntry) => void) | null): void;
+  announce(upTo: number): void;
+}
+
 export class DiskBudget {
   readonly #outbox: Outbox;
   readonly #sync: SyncStore;
-  readonly #pipeline: IngestPipeline;
+  readonly #pipeline: RefusableIntake;
   readonly #isClaimed: (seq: number) => boolean;
   readonly #holdSync: (held: boolean) => void;
   #checking: Promise<void> | null = null;
@@ -122,7 +130,7 @@ export class DiskBudget {
   readonly totals = { dropped: 0, folded: 0, refusedQos0: 0, prunedSynced: 0 };
 
   constructor(deps: {
-    outbox: Outbox; sync: SyncStore; pipeline: IngestPipeline; isClaimed: (seq: number) => boolean;
+    outbox: Outbox; sync: SyncStore; pipeline: RefusableIntake; isClaimed: (seq: number) => boolean;
     /** Stops sync from reading new batches while a chosen set of readings is being dropped or folded. */
     holdSync?: (held: boolean) => void;
     config: BudgetConfig; metrics: GatewayMetrics; log: Logger; clock: () => number;

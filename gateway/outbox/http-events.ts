@@ -8,38 +8,9 @@
 import type Database from 'better-sqlite3';
 import { StorageError } from '../../shared/errors.js';
 import { databaseOf, type Outbox } from './outbox.js';
+import type { HttpEventRecord, StoredIdempotency, RecentReading } from './rows.js';
 
-export interface HttpEvent {
-  eventId: string;
-  correlationId: string;
-  sensorId: string;
-  /** Readings this event made (1, or one per numeric field of a multi-measurement body). */
-  readings: number;
-  /** JSON text of the event's metadata, or null. */
-  metadata: string | null;
-}
-
-export interface HttpEventRecord {
-  deviceId: string | null;
-  events: readonly HttpEvent[];
-  idempotency: { key: string; requestHash: string; response: string; createdAt: number } | null;
-}
-
-export interface StoredIdempotency {
-  requestHash: string;
-  response: string;
-  createdAt: number;
-}
-
-export interface RecentReading {
-  seq: number;
-  ts: number;
-  sensor: string;
-  value: number;
-  unit: string | null;
-  quality: string | number | null;
-  source: string;
-}
+export type { HttpEvent, HttpEventRecord, StoredIdempotency, RecentReading } from './rows.js';
 
 type Stmt = Database.Statement<unknown[]>;
 

@@ -6,19 +6,11 @@
 import type Database from 'better-sqlite3';
 import { httpEventWrites } from './http-events.js';
 import { ENTRY_COLS, type PackedEntries } from './packed-entries.js';
+import type { BatchResult } from './rows.js';
+
+export type { BatchResult } from './rows.js';
 
 type Statement = Database.Statement<unknown[]>;
-
-export interface BatchResult {
-  /** Seq of the batch's first reading (every entry's readings follow in order). */
-  firstSeq: number;
-  /** The last seq assigned so far (the high-water mark after this batch). */
-  lastSeq: number;
-  readings: number;
-  deadLetters: number;
-  /** Indexes of the entries that were redeliveries of messages already stored (not stored again). */
-  deduplicated: number[];
-}
 
 export class OutboxWrites {
   readonly #insertReading: Statement;

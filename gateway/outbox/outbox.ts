@@ -10,13 +10,15 @@ import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StorageError } from '../../shared/errors.js';
-import type { HttpEventRecord } from './http-events.js';
+
 import { openOutboxDatabase, outboxPath, type Durability, type OutboxDatabase } from './database.js';
-import type { GapRow } from './budget.js';
-import type { BatchResult } from './outbox-writes.js';
+
 import { packEntries } from './packed-entries.js';
-import type { SeqRange } from './sync-store.js';
+
 import { OutboxWriter } from './writer.js';
+import type { ReadingSource, OutboxEntry, StoredReading, StoredDeadLetter, ReadingQuery, OutboxStats, WriteResult, DeadLetterSummary, GapRow, BatchResult, HttpEventRecord, SeqRange } from './rows.js';
+
+export type { ReadingSource, ReadingRow, OutboxEntry, DeadLetterRow, StoredReading, StoredDeadLetter, ReadingQuery, OutboxStats, WriteResult, DeadLetterSummary } from './rows.js';
 
 /**
  * WAL checkpoints on the writer thread this often while it writes, between commits. Measured at 10,000 QoS 1
@@ -24,110 +26,6 @@ import { OutboxWriter } from './writer.js';
  * PUBACK p99 than one a second (13–14 against 18–28 ms) or every 5 s (43–62 ms).
  */
 const CHECKPOINT_INTERVAL_MS = 250;
-
-/** Where a reading came from; `aggregate` rows are written by the disk budget's downsample policy. */
-export type ReadingSource = 'mqtt' | 'http' | 'aggregate';
-
-export interface ReadingRow {
-  ts: number;
-  receivedAt: number;
-  asset: string;
-  sensor: string;
-  value: number;
-  unit: string | null;
-  quality: string | number | null;
-}
-
-/** One message's worth of work for a group commit: its readings, or its dead letter. */
-export interface OutboxEntry {
-  source: ReadingSource;
-  clientId: string | null;
-  /** MQTT QoS 1 packet id and payload digest, kept to recognise redeliveries. */
-  packetId: number | null;
-  digest: number | null;
-  readings: readonly ReadingRow[] | null;
-  deadLetter: DeadLetterRow | null;
-  /**
-   * A DUP=1 QoS 1 redelivery: stored only if no message of this client with the same packet id and digest was
-   * committed with a receive time in [sinceMs, beforeMs) (an earlier connection's, within the dedup window).
-   */
-  redelivery?: { sinceMs: number; beforeMs: number };
-  /** Filled in by write(): the seq of the first reading of this entry. */
-  firstSeq?: number;
-  /** Set by write() when the entry was a redelivery of a message already stored, and so not stored again. */
-  deduplicated?: boolean;
-  /** HTTP ingest: event ids, origin metadata and the Idempotency-Key record, written in the same transaction. */
-  http?: HttpEventRecord;
-}
-
-
-export interface DeadLetterRow {
-  receivedAt: number;
-  topic: string;
-  reason: string;
-  detail: string;
-  payload: Buffer;
-  payloadSize: number;
-}
-
-export interface StoredReading {
-  seq: number;
-  ts: number;
-  receivedAt: number;
-  asset: string;
-  sensor: string;
-  value: number;
-  unit?: string;
-  quality?: string | number;
-  source: ReadingSource;
-  clientId?: string;
-}
-
-export interface StoredDeadLetter {
-  id: number;
-  receivedAt: number;
-  source: string;
-  topic: string;
-  clientId?: string;
-  reason: string;
-  detail: string;
-  payloadSize: number;
-  /** Base64 of the kept bytes (capped). */
-  payload: string;
-  payloadTruncated: boolean;
-}
-
-export interface ReadingQuery {
-  asset?: string | undefined;
-  sensor?: string | undefined;
-  from?: number | undefined;
-  to?: number | undefined;
-  afterSeq?: number | undefined;
-  limit: number;
-}
-
-export interface OutboxStats {
-  epoch: string;
-  readings: number;
-  deadLetters: number;
-  lastSeq: number;
-  bytes: number;
-}
-
-export interface WriteResult {
-  readings: number;
-  deadLetters: number;
-}
-
-/** A dead letter as the status page lists it (no payload). */
-export interface DeadLetterSummary {
-  id: number;
-  receivedAt: number;
-  topic: string;
-  clientId: string | null;
-  reason: string;
-  detail: string;
-}
 
 /** The outbox's connection, for the stores of this folder that share its file and transactions. */
 export let databaseOf: (outbox: Outbox) => OutboxDatabase;

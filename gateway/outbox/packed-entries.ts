@@ -6,8 +6,7 @@
  * Dead letters and HTTP event records are rare and cross as they are.
  */
 import { StringTable } from '../../shared/string-table.js';
-import type { HttpEventRecord } from './http-events.js';
-import type { DeadLetterRow, OutboxEntry, ReadingRow, ReadingSource } from './outbox.js';
+import type { OutboxEntry, DeadLetterRow, HttpEventRecord } from './rows.js';
 
 /** Columns of `entryInts`. */
 export const ENTRY_COLS = 5;

@@ -6,13 +6,9 @@
 import type Database from 'better-sqlite3';
 import { StorageError } from '../../shared/errors.js';
 import type { Outbox } from './outbox.js';
+import type { ScoreRow, AlertRow } from './rows.js';
 
-export interface ScoreRow { seq: number; model: string; version: string; output: string; value: number }
-
-export interface AlertRow {
-  id: string; asset: string; model: string; version: string; output: string; severity: string;
-  state: 'raised' | 'cleared'; value: number; threshold: number; ts: number;
-}
+export type { ScoreRow, AlertRow } from './rows.js';
 
 /** Score rows per multi-row INSERT: one statement step from JavaScript for many rows. */
 const SCORE_CHUNK = 64;

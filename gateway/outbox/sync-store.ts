@@ -5,19 +5,12 @@
  */
 import type Database from 'better-sqlite3';
 import type { Alert, Gap, Reading, Score } from '../../shared/protocol.js';
-import { databaseOf, type Outbox, type OutboxEntry } from './outbox.js';
+import { databaseOf, type Outbox } from './outbox.js';
+import type { OutboxEntry, PendingReading, SeqRange, SyncOutcome } from './rows.js';
+
+export type { PendingReading, SeqRange, SyncOutcome } from './rows.js';
 
 type Statement = Database.Statement<unknown[]>;
-
-export interface PendingReading extends Reading {
-  /** bytes this reading adds to a batch body, estimated without serialising it */
-  sizeEstimate: number;
-}
-
-export interface SeqRange {
-  from: number;
-  to: number;
-}
 
 /** A pending row as the lane statements return it: raw (an array, not an object), in this column order. */
 type RawPending = [seq: number, ts: number, receivedAt: number, asset: string, sensor: string, value: number,
@@ -32,15 +25,6 @@ interface Prepared {
   oldestPending: Statement;
   pendingAlerts: Statement;
   pendingGaps: Statement;
-}
-
-/** A cloud answer to record: accepted (and duplicate) readings, refused ones with the reason, alerts and gaps done. */
-export interface SyncOutcome {
-  accepted: readonly number[];
-  refused: ReadonlyArray<{ reading: Reading; reason: string; status: number }>;
-  alerts: ReadonlyArray<{ id: string; state: string }>;
-  gapIds: readonly number[];
-  at: number;
 }
 
 /**

@@ -14,27 +14,7 @@ import { OutboxWrites } from './outbox-writes.js';
 import { retentionWrites } from './retention.js';
 import { scoreWrites } from './score-store.js';
 import { syncWrites } from './sync-store.js';
-
-export interface WriterThreadData {
-  file: string;
-  /** FULL: each commit fsyncs the WAL before it is answered (power-loss durability); NORMAL: process-crash. */
-  synchronous: 'full' | 'normal';
-  /** Run WAL checkpoints between commits (off when a separate checkpoint worker does it). */
-  checkpoints: boolean;
-  checkpointIntervalMs: number;
-}
-
-export type WriterOp = 'write' | 'scores' | 'sync-outcome' | 'prune' | 'budget-prune-synced' | 'budget-drop' | 'budget-fold'
-  | 'gap' | 'prune-idempotency' | 'probe' | 'checkpoints' | 'settings' | 'close';
-
-export interface WriterSettings {
-  /** PRAGMA synchronous: 2 FULL, 1 NORMAL. */
-  synchronous: number;
-  /** SQLite's own in-commit checkpoints (0: off). */
-  walAutocheckpoint: number;
-  /** Whether this thread runs checkpoints between commits. */
-  checkpoints: boolean;
-}
+import type { WriterOp, WriterSettings, WriterThreadData } from './writer-protocol.js';
 
 const port = parentPort;
 if (port) {

@@ -5,12 +5,11 @@
 import type { Logger } from 'pino';
 import { StorageError } from '../../shared/errors.js';
 import { StoreThread } from '../../shared/store-thread.js';
-import type { FoldResult, GapRow } from './budget.js';
-import type { BatchResult } from './outbox-writes.js';
+
 import { transferList, type PackedEntries } from './packed-entries.js';
-import type { AlertRow, ScoreRow } from './score-store.js';
-import type { SeqRange, SyncOutcome } from './sync-store.js';
-import type { WriterOp, WriterSettings, WriterThreadData } from './writer-thread.js';
+
+import type { WriterOp, WriterSettings, WriterThreadData } from './writer-protocol.js';
+import type { FoldResult, GapRow, BatchResult, ScoreRow, AlertRow, SeqRange, SyncOutcome } from './rows.js';
 
 export class OutboxWriter {
   readonly #thread: StoreThread;

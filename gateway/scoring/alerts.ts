@@ -5,7 +5,7 @@
  * readings' own time, so a replay or a backlog behaves as it did live.
  * State is per (asset, model name, output, threshold), not per version, so a hot swap does not re-raise.
  */
-import type { ManifestThreshold } from './manifest.js';
+import type { ManifestThreshold } from '../../shared/ml/manifest.js';
 
 export interface AlertEvent {
   id: string;

@@ -13,11 +13,11 @@ import { FeatureWindows } from './feature-windows.js';
 import { grown } from './grow.js';
 import { FeatureMismatchError, ModelNotFoundError } from './model-errors.js';
 import { ModelRegistry, type RegistryEvent, type VersionEntry } from './model-registry.js';
-import { scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from './scoring-config.js';
+import { scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from '../config/scoring-config.js';
 import { ScoringMetrics } from './scoring-metrics.js';
 import { inlineSessions, workerSessions, type SessionFactory } from './ort-sessions.js';
 import { ScoringBatch, type ScoringInput } from './scoring-batch.js';
-import type { ManifestThreshold } from './manifest.js';
+import type { ManifestThreshold } from '../../shared/ml/manifest.js';
 
 export type { AlertEvent };
 

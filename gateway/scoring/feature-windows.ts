@@ -3,8 +3,8 @@
  * vectors computed from them. Retention is the union of the loaded models' needs (it only grows while the
  * process runs, so a hot-swapped version finds the history it needs).
  */
-import { AGGREGATION_INDEX, aggregate, aggregateAll } from './aggregations.js';
-import type { ManifestInput } from './manifest.js';
+import { AGGREGATION_INDEX, aggregate, aggregateAll } from '../../shared/ml/aggregations.js';
+import type { ManifestInput } from '../../shared/ml/manifest.js';
 import { grown } from './grow.js';
 
 /** Bound on readings kept per (asset, sensor) for windows measured in seconds, whatever the rate. */

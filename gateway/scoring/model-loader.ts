@@ -7,8 +7,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIssues } from '../../shared/config-layers.js';
-import { loadOnnxTypes, type OnnxTypes } from '../../models/onnx/onnx-proto.js';
-import { featureNames, manifestSchema, type ModelManifest } from './manifest.js';
+import { loadOnnxTypes, type OnnxTypes } from '../../shared/ml/onnx-proto.js';
+import { featureNames, manifestSchema, type ModelManifest } from '../../shared/ml/manifest.js';
 import { ModelInvalidError, ModelRunError } from './model-errors.js';
 import { rewriteZipMap, type ZipMapRewrite } from './zipmap-rewrite.js';
 import { inlineSessions, type ScoringSession, type SessionFactory } from './ort-sessions.js';

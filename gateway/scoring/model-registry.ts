@@ -8,11 +8,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/logger.js';
-import { loadOnnxTypes, type OnnxTypes } from '../../models/onnx/onnx-proto.js';
+import { loadOnnxTypes, type OnnxTypes } from '../../shared/ml/onnx-proto.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
-import { assetMatcher, type ModelManifest } from './manifest.js';
+import { assetMatcher, type ModelManifest } from '../../shared/ml/manifest.js';
 import { FeatureWindows } from './feature-windows.js';
-import type { ScoringConfig } from './scoring-config.js';
+import type { ScoringConfig } from '../config/scoring-config.js';
 import type { SessionFactory } from './ort-sessions.js';
 
 export type VersionStatus = 'active' | 'shadow' | 'failed' | 'retired';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
-import type { CliIo } from '../../shared/cli.js';
+import type { CliIo } from '../../shared/cli-io.js';
 import { UsageError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { ScoringEngine } from './engine.js';

@@ -5,7 +5,7 @@
  * tensor [N, classes] ZipMap was reading. Output names stay, so manifests refer to what the exporter wrote;
  * the class labels are kept so a manifest can name a class by label.
  */
-import { loadOnnxTypes, type OnnxTypes, DataType } from '../../models/onnx/onnx-proto.js';
+import { loadOnnxTypes, type OnnxTypes, DataType } from '../../shared/ml/onnx-proto.js';
 
 export interface ZipMapRewrite {
   output: string;

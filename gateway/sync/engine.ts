@@ -14,13 +14,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Alert, Gap, Reading } from '../../shared/protocol.js';
-import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { PendingReading, SyncStore } from '../outbox/sync-store.js';
 import { Backoff } from './backoff.js';
 import { encodeBatchBody } from './batch-body.js';
 import { CloudClient } from './cloud-client.js';
-import { isInsecureRemote, redactUrl } from './cloud-url.js';
+import { isInsecureRemote, redactUrl } from '../config/cloud-url.js';
 import type { KeySource } from './key-source.js';
 import { classifyError, classifyStatus, type BatchOutcome } from './outcome.js';
 import { CloudContact, contactResultOf, type ContactSnapshot } from './contact.js';

@@ -5,7 +5,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Heartbeat as HeartbeatBody } from '../../shared/protocol.js';
-import type { GatewayMetrics } from '../metrics.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { CloudClient } from './cloud-client.js';
 import type { KeySource } from './key-source.js';
 

@@ -3,7 +3,7 @@
  * Enough for the default models (ai.onnx.ml tree ensembles, Scaler, linear algebra) and for test fixtures
  * shaped like skl2onnx exports (TreeEnsembleClassifier + ZipMap).
  */
-import { AttributeType, DataType, loadOnnxTypes, type OnnxTypes } from './onnx-proto.js';
+import { AttributeType, DataType, loadOnnxTypes, type OnnxTypes } from '../../shared/ml/onnx-proto.js';
 
 export { DataType };
 

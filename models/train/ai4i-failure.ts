@@ -5,12 +5,12 @@
  * torque), then a gradient-boosted TreeEnsembleClassifier + ZipMap, the shape skl2onnx gives a scikit-learn
  * classifier. Stratified 25 % hold-out with a fixed seed.
  */
-import { PRODUCT_QUALITY, type Ai4iRow } from './datasets.js';
+import { PRODUCT_QUALITY, type Ai4iRow } from '../../shared/ml/datasets.js';
 import { trainGbdt, type GbdtModel, type GbdtOptions } from './gbdt.js';
 import { createRng, shuffle } from './rng.js';
 import { attr, DataType, ML_DOMAIN, tensorType, type ModelSpec } from '../onnx/graph-builder.js';
 import { binaryClassifierAttrs } from '../onnx/tree-ensemble.js';
-import type { ManifestDocument } from '../../gateway/scoring/manifest.js';
+import type { ManifestDocument } from '../../shared/ml/manifest.js';
 
 /** Sensor names the AI4I replay publishes, in the order the model reads them. */
 export const AI4I_MESSAGE = ['product_quality', 'air_temp_k', 'process_temp_k', 'rpm', 'torque_nm', 'tool_wear_min'];

@@ -6,11 +6,11 @@
  * 128–362 cycles). The graph: Scaler (standardize) → MatMul (whitening, inverse Cholesky factor of the
  * standardized covariance) → Mul (square) → ReduceSum → Mul (1/p).
  */
-import type { Engine, Fd001 } from './datasets.js';
+import type { Engine, Fd001 } from '../../shared/ml/datasets.js';
 import { seriesOf, windowFeatureRow } from './feature-rows.js';
 import { TURBOFAN_SENSORS } from './turbofan-rul.js';
 import { attr, DataType, ML_DOMAIN, tensorType, type ModelSpec } from '../onnx/graph-builder.js';
-import type { ManifestDocument, WindowFeature } from '../../gateway/scoring/manifest.js';
+import type { ManifestDocument, WindowFeature } from '../../shared/ml/manifest.js';
 
 export const ANOMALY_WINDOW = 10;
 export const HEALTHY_FIRST = 10;

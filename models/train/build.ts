@@ -5,15 +5,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultDataDir, loadAi4i, loadFd001 } from './datasets.js';
+import { defaultDataDir, loadAi4i, loadFd001 } from '../../shared/ml/datasets.js';
 import { TURBOFAN_OPTIONS, trainTurbofan, turbofanManifest, turbofanTestSet, RUL_CAP, WINDOW } from './turbofan-rul.js';
 import { AI4I_OPTIONS, AI4I_SEED, AI4I_HOLDOUT, ai4iGraph, ai4iManifest, ai4iSplit, trainAi4i } from './ai4i-failure.js';
 import { anomalyGraph, anomalyManifest, fitAnomaly, HEALTHY_FIRST, HEALTHY_LAST } from './anomaly.js';
 import { buildModel, DataType, ML_DOMAIN, tensorType } from '../onnx/graph-builder.js';
-import { loadOnnxTypes } from '../onnx/onnx-proto.js';
+import { loadOnnxTypes } from '../../shared/ml/onnx-proto.js';
 import { predictTrees, regressorAttrs } from '../onnx/tree-ensemble.js';
 import { rmse, phm08Score } from './metrics.js';
-import type { ManifestDocument } from '../../gateway/scoring/manifest.js';
+import type { ManifestDocument } from '../../shared/ml/manifest.js';
 
 export const DEFAULT_VERSION = '1.0.0';
 

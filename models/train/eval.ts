@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel, type LoadedModel } from '../../gateway/scoring/model-loader.js';
-import { defaultDataDir, loadAi4i, loadFd001, type Engine } from './datasets.js';
+import { defaultDataDir, loadAi4i, loadFd001, type Engine } from '../../shared/ml/datasets.js';
 import { turbofanTestSet } from './turbofan-rul.js';
 import { ai4iRaw, ai4iSplit } from './ai4i-failure.js';
 import { engineFeatureRows, evaluateAnomaly, type AnomalyEvaluation } from './anomaly.js';

@@ -1,6 +1,6 @@
 /** Builds training rows from a manifest's feature list, with the gateway's own aggregation code. */
-import { aggregate } from '../../gateway/scoring/aggregations.js';
-import type { WindowFeature } from '../../gateway/scoring/manifest.js';
+import { aggregate } from '../../shared/ml/aggregations.js';
+import type { WindowFeature } from '../../shared/ml/manifest.js';
 
 /**
  * Feature vector for the reading at index `end` of a per-sensor series (one value per cycle / message), as the

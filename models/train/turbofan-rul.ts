@@ -3,10 +3,10 @@
  * on window features. Protocol: train on every prefix (cycle >= 5) of each training engine with the target
  * min(remaining cycles, 125); evaluate on the last cycle of each test engine against RUL_FD001.
  */
-import type { Fd001 } from './datasets.js';
+import type { Fd001 } from '../../shared/ml/datasets.js';
 import { seriesOf, windowFeatureRow } from './feature-rows.js';
 import { trainGbdt, type GbdtModel, type GbdtOptions } from './gbdt.js';
-import type { ManifestDocument, WindowFeature } from '../../gateway/scoring/manifest.js';
+import type { ManifestDocument, WindowFeature } from '../../shared/ml/manifest.js';
 
 /** The 14 FD001 sensors that vary; the other seven are constant under FD001's single operating condition. */
 export const TURBOFAN_SENSORS = ['s2', 's3', 's4', 's7', 's8', 's9', 's11', 's12', 's13', 's14', 's15', 's17', 's20', 's21'];

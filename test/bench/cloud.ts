@@ -108,9 +108,9 @@ interface Server {
 }
 
 function startServer(args: string[], configFile: string): Promise<Server> {
-  const dist = join(ROOT, 'dist/shared/cli.js');
+  const dist = join(ROOT, 'dist/deploy/cli/smartmaint.js');
   const useDist = existsSync(dist) && existsSync(join(ROOT, 'dist/cloud/cli.js'));
-  const cmd = useDist ? [dist] : ['--import', 'tsx', join(ROOT, 'shared/cli.ts')];
+  const cmd = useDist ? [dist] : ['--import', 'tsx', join(ROOT, 'deploy/cli/smartmaint.ts')];
   const child = spawn(process.execPath, [...cmd, 'cloud', '--port', '0', '--host', '127.0.0.1', '--config', configFile, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@
  *   (a) a private Mosquitto (defaults, one listener on a free port) delivering into one QoS 0 subscriber;
  *   (b) bare Aedes (lib/bare-aedes.ts: the broker the gateway builds on, no storage, no hooks), counting what
  *       it receives; it shows what the gateway's storage and hooks cost on top of its broker;
- *   (c) the gateway (dist/shared/cli.js gateway, power-loss durability by default) storing into its outbox.
+ *   (c) the gateway (dist/deploy/cli/smartmaint.js gateway, power-loss durability by default) storing into its outbox.
  * Load from the raw-socket driver (gateway/bench, the `smartmaint bench mqtt` engine): QoS 0 and QoS 1, numeric
  * and ~100-byte JSON payloads, mqtt-benchmark's style (100 clients, one QoS 1 message in flight each) and a paced
  * run at --rate msgs/s (QoS 1, PUBACK p50/p99/p99.9 at a fixed load). Load from the Paho Go client
@@ -24,8 +24,8 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { parseBenchArgs } from '../../gateway/bench/flags.js';
-import { MqttBench } from '../../gateway/bench/mqtt-bench.js';
+import { parseBenchArgs } from '../../gateway/tools/bench/flags.js';
+import { MqttBench } from '../../gateway/tools/bench/mqtt-bench.js';
 import { missingClient, pahoGoBinary, runPahoGo } from '../helpers/real-clients.js';
 import { CountingSubscriber } from './lib/counting-subscriber.js';
 import { row, summary, table, median, SYSTEMS, type LatencyKind, type Row, type RunResult, type SystemName } from './lib/ingest-report.js';
@@ -319,7 +319,7 @@ async function scoringCost(cliPath: string, on: boolean, round: number, readings
 const live = new Set<{ stop(): Promise<void> }>();
 
 async function main(): Promise<number> {
-  const cliPath = new URL('../../dist/shared/cli.js', import.meta.url).pathname;
+  const cliPath = new URL('../../dist/deploy/cli/smartmaint.js', import.meta.url).pathname;
   const gatewayBuilt = existsSync(cliPath) && existsSync(new URL('../../dist/gateway/cli.js', import.meta.url).pathname);
   // The build is the gateway measured: note when dist/ changes under a run (someone rebuilt it).
   const builtAt = (): string | null => (gatewayBuilt ? statSync(new URL('../../dist/gateway/cli.js', import.meta.url).pathname).mtime.toISOString() : null);

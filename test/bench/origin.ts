@@ -282,7 +282,7 @@ async function gatewayPerf(port: number): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
-  const cliPath = join(process.cwd(), 'dist/shared/cli.js');
+  const cliPath = join(process.cwd(), 'dist/deploy/cli/smartmaint.js');
   if (!existsSync(cliPath)) throw new Error('dist/ is missing: run `npm run build` first (npm run bench:origin does)');
   const dataDir = mkdtempSync(join(tmpdir(), 'smartmaint-bench-origin-'));
   // The device key, provisioned as an operator would: through the CLI, secret on the last line of stdout.

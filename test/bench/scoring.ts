@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../shared/logger.js';
 import { ScoringEngine, type ScoringInput } from '../../gateway/scoring/engine.js';
-import { loadAi4i, loadFd001 } from '../../models/train/datasets.js';
-import { ai4iMessages, cmapssMessages } from '../../gateway/simulate/replay-sources.js';
+import { loadAi4i, loadFd001 } from '../../shared/ml/datasets.js';
+import { ai4iMessages, cmapssMessages } from '../../gateway/tools/simulate/replay-sources.js';
 
 const { values } = parseArgs({ options: { batch: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' },
   runner: { type: 'string' } } });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Test } from 'tap';
 import { openBrowser, type BrowserSession } from './browser.js';
-import { Demo, DEMO_DEFAULTS, type DemoOptions } from '../../shared/demo/demo.js';
+import { Demo, DEMO_DEFAULTS, type DemoOptions } from '../../deploy/demo/demo.js';
 
 export async function startDemo(overrides: Partial<DemoOptions> = {}): Promise<{ demo: Demo; cleanup: () => Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), 'smartmaint-demo-'));

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { runCli as runInProcess } from '../../shared/cli.js';
+import { runCli as runInProcess } from '../../deploy/cli/smartmaint.js';
 import { PATHS } from '../../shared/protocol.js';
 import { batch, call, range, tempDir } from './helpers.js';
 import { runCli, spawnCloud } from './processes.js';

@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { validateConfig } from '../../shared/config-layers.js';
 import type { IngestBatch, Reading } from '../../shared/protocol.js';
 import { generateKey, MAX_LIVE_KEYS_PER_GATEWAY } from '../../cloud/auth/keys.js';
-import { cloudConfigSchema, type CloudConfig } from '../../cloud/config.js';
+import { cloudConfigSchema, type CloudConfig } from '../../cloud/config/config.js';
 import { CloudService } from '../../cloud/service.js';
 import { PostgresStore } from '../../cloud/store/postgres.js';
 import { SqliteStore } from '../../cloud/store/sqlite.js';

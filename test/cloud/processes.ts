@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Tap } from './helpers.js';
 
-export const CLI = fileURLToPath(new URL('../../shared/cli.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../deploy/cli/smartmaint.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Finished {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { gatewayConfigSchema } from '../../gateway/config.js';
+import { gatewayConfigSchema } from '../../gateway/config/config.js';
 import { readConfigFile, validateConfig } from '../../shared/config-layers.js';
 import { projectRoot } from '../../shared/version.js';
 

@@ -11,7 +11,7 @@ import t from 'tap';
 import { connect, endClient, publish, removeDir, spawnGateway, tempDir } from '../helpers/gateway.js';
 import { projectRoot } from '../../shared/version.js';
 
-const cli = join(projectRoot, 'dist/shared/cli.js');
+const cli = join(projectRoot, 'dist/deploy/cli/smartmaint.js');
 
 function run(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import t from 'tap';
-import { RedeliveringStore } from '../../gateway/simulate/redelivering-store.js';
+import { RedeliveringStore } from '../../gateway/tools/simulate/redelivering-store.js';
 import { removeDir, spawnGateway, tempDir, type GatewayChild } from '../helpers/gateway.js';
 
 async function freePort(): Promise<number> {

@@ -1,6 +1,6 @@
 /** Runs the `smartmaint` CLI in process with captured stdout/stderr (and optional stdin), for tests. */
 import { Readable, Writable } from 'node:stream';
-import { runCli, type CliIo } from '../../shared/cli.js';
+import { runCli, type CliIo } from '../../deploy/cli/smartmaint.js';
 
 export async function runCliCaptured(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

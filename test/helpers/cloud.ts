@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { projectRoot } from '../../shared/version.js';
 
-const cli = join(projectRoot, 'dist/shared/cli.js');
+const cli = join(projectRoot, 'dist/deploy/cli/smartmaint.js');
 
 export function createKey(dataDir: string, who: { gateway: string } | 'operator'): string {
   const args = ['keys', 'create', '--data-dir', dataDir, ...(who === 'operator' ? ['--operator'] : ['--gateway', who.gateway])];

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { pino } from 'pino';
 import { validateConfig } from '../../shared/config-layers.js';
-import { gatewayConfigSchema, type GatewayConfig } from '../../gateway/config.js';
+import { gatewayConfigSchema, type GatewayConfig } from '../../gateway/config/config.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { projectRoot } from '../../shared/version.js';
 
@@ -76,7 +76,7 @@ export interface GatewayChild {
  */
 export function spawnGateway(args: string[], env: Record<string, string> = {}, options: { anonymous?: boolean } = {}): Promise<GatewayChild> {
   const anon = options.anonymous === false ? [] : ['--allow-anonymous'];
-  const child = spawn(process.execPath, [join(projectRoot, 'dist/shared/cli.js'), 'gateway', ...anon, ...args], {
+  const child = spawn(process.execPath, [join(projectRoot, 'dist/deploy/cli/smartmaint.js'), 'gateway', ...anon, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

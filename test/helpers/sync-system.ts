@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { RedeliveringStore } from '../../gateway/simulate/redelivering-store.js';
+import { RedeliveringStore } from '../../gateway/tools/simulate/redelivering-store.js';
 import type { Test } from 'tap';
 import { request } from 'undici';
 import { cloudReadings, createKey, spawnCloud, type CloudChild } from './cloud.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { phm08Score, precisionRecallF1, rmse, rocAuc } from '../../models/train/metrics.js';
-import { aggregate } from '../../gateway/scoring/aggregations.js';
+import { aggregate } from '../../shared/ml/aggregations.js';
 
 t.test('rmse and the PHM08 score (late predictions cost more)', async (t) => {
   t.equal(rmse([1, 2, 3], [1, 2, 3]), 0);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import * as ort from 'onnxruntime-node';
 import { attr, buildModel, DataType, ML_DOMAIN, tensorType } from '../../models/onnx/graph-builder.js';
-import { loadOnnxTypes } from '../../models/onnx/onnx-proto.js';
+import { loadOnnxTypes } from '../../shared/ml/onnx-proto.js';
 import { binaryClassifierAttrs, predictTrees, regressorAttrs, type TreeNode } from '../../models/onnx/tree-ensemble.js';
 
 const tree: TreeNode = { leaf: false, feature: 1, threshold: 0.5,

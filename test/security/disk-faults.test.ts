@@ -37,7 +37,7 @@ async function dbStatus(port: number): Promise<number> {
 t.test('write failures: nothing acknowledged that was not stored, /health/db 503 within 5 s, integrity_check ok', { skip }, async (t) => {
   const dir = tempDir();
   const ctrl = join(dir, 'fiu');
-  const child = spawn('fiu-run', ['-x', '-f', ctrl, process.execPath, join(projectRoot, 'dist/shared/cli.js'), 'gateway', '--allow-anonymous',
+  const child = spawn('fiu-run', ['-x', '-f', ctrl, process.execPath, join(projectRoot, 'dist/deploy/cli/smartmaint.js'), 'gateway', '--allow-anonymous',
     '--data-dir', dir, '--mqtt-port', '0', '--http-port', '0', '--mqtt-host', '127.0.0.1', '--http-host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -4,12 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { dependencyVersion, productVersion } from '../../../shared/version.js';
-import type { GatewayHttpDeps } from '../server.js';
+import type { GatewayHttpDeps, PartHealth } from '../support/http-deps.js';
 
-export interface PartHealth {
-  healthy: boolean;
-  [key: string]: unknown;
-}
+export type { PartHealth };
 
 /** A commit this recent, with more queued, proves the outbox writable without a probe of its own. */
 export const BUSY_PROOF_MS = 5_000;

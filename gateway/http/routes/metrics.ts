@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { GatewayHttpDeps } from '../server.js';
+import type { GatewayHttpDeps } from '../support/http-deps.js';
 
 export function registerMetricsRoute(app: FastifyInstance, deps: GatewayHttpDeps): void {
   app.get('/metrics', async (_req, reply) => {

@@ -1,9 +1,9 @@
 /** Local read API: readings and dead letters, paged by cursor (`next` is the path of the following page). */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { sendInvalid } from '../errors.js';
-import { limitParam, nextPath, seqParam, timeParam } from '../query.js';
-import type { GatewayHttpDeps } from '../server.js';
+import { sendInvalid } from '../support/errors.js';
+import { limitParam, nextPath, seqParam, timeParam } from '../support/query.js';
+import type { GatewayHttpDeps } from '../support/http-deps.js';
 
 const readingsQuery = z.strictObject({
   asset: z.string().min(1).max(128).optional(),

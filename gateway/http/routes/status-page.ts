@@ -13,9 +13,9 @@ import { z } from 'zod';
 import { serveStaticFiles, UI_SCRIPT } from '../../../shared/static-files.js';
 import { projectRoot } from '../../../shared/version.js';
 import type { StoredReading } from '../../outbox/outbox.js';
-import type { StatusPage } from '../../status/status-page.js';
-import { sendInvalid } from '../errors.js';
-import { timeParam } from '../query.js';
+import type { StatusFeed } from '../../status/status-feed.js';
+import { sendInvalid } from '../support/errors.js';
+import { timeParam } from '../support/query.js';
 
 export const STATUS_PATHS = {
   page: '/',
@@ -55,8 +55,10 @@ export function pageDir(): string {
   return join(projectRoot, 'gateway', 'status', 'page');
 }
 
-export function registerStatusPageRoutes(app: FastifyInstance, page: StatusPage): void {
+export function registerStatusPageRoutes(app: FastifyInstance, page: StatusFeed): void {
   const dir = pageDir();
+  // SSE responses never end by themselves: end them before the server waits for its connections.
+  app.addHook('preClose', async () => page.endStreams());
   serveStaticFiles(app, [...STATIC.map((f) => ({ ...f, file: join(dir, f.file) })), UI_SCRIPT], PAGE_HEADERS);
 
   app.get(STATUS_PATHS.snapshot, async () => page.snapshot());

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
-import { cloudConfigSchema } from '../../../cloud/config.js';
+import { cloudConfigSchema } from '../../../cloud/config/config.js';
 import { createStore } from '../../../cloud/store/open-store.js';
 import { ReadingRetention } from '../../../cloud/store/reading-retention.js';
 import type { ReadingRow } from '../../../cloud/store/store.js';

@@ -5,7 +5,7 @@
 import t from 'tap';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { isValidMqttString } from '../../../gateway/broker/connection-guard.js';
-import { FailureCounter, SignInThrottle } from '../../../gateway/sign-in-throttle.js';
+import { FailureCounter, SignInThrottle } from '../../../gateway/auth/sign-in-throttle.js';
 import { addDevice } from '../../helpers/devices.js';
 import pino from 'pino';
 import { Gateway } from '../../../gateway/gateway.js';

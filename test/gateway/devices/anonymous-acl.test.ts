@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { AnonymousAcl, anonymousEntryProblem } from '../../../gateway/devices/anonymous-acl.js';
-import { gatewayConfigSchema } from '../../../gateway/config.js';
+import { gatewayConfigSchema } from '../../../gateway/config/config.js';
 import { validateConfig } from '../../../shared/config-layers.js';
 import { ConfigError } from '../../../shared/errors.js';
 import { connect, endClient, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { DeviceRegistry } from '../../../gateway/devices/device-registry.js';
 import { DeviceStore } from '../../../gateway/devices/device-store.js';
 import { generateSecret, sha256Hex } from '../../../gateway/devices/secrets.js';
-import { hashPassword, verifyPassword } from '../../../gateway/scrypt-password.js';
+import { hashPassword, verifyPassword } from '../../../gateway/auth/scrypt-password.js';
 import { removeDir, tempDir } from '../../helpers/gateway.js';
 
 

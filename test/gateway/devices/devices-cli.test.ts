@@ -1,7 +1,7 @@
 import t from 'tap';
 import { DeviceStore } from '../../../gateway/devices/device-store.js';
 import { sha256Hex } from '../../../gateway/devices/secrets.js';
-import { verifyPassword } from '../../../gateway/scrypt-password.js';
+import { verifyPassword } from '../../../gateway/auth/scrypt-password.js';
 import { runCliCaptured as run } from '../../helpers/cli.js';
 import { removeDir, tempDir } from '../../helpers/gateway.js';
 

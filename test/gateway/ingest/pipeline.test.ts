@@ -1,6 +1,6 @@
 import pino from 'pino';
 import t from 'tap';
-import { GatewayMetrics } from '../../../gateway/metrics.js';
+import { GatewayMetrics } from '../../../gateway/metrics/metrics.js';
 import { IngestPipeline } from '../../../gateway/ingest/pipeline.js';
 import { Outbox, type OutboxEntry } from '../../../gateway/outbox/outbox.js';
 import { connect, removeDir, startGateway, tempDir } from '../../helpers/gateway.js';

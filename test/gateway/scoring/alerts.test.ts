@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { AlertTracker, type AlertEvent } from '../../../gateway/scoring/alerts.js';
-import type { ManifestThreshold } from '../../../gateway/scoring/manifest.js';
+import type { ManifestThreshold } from '../../../shared/ml/manifest.js';
 
 /** The events of one scored value. */
 function evaluate(a: AlertTracker, args: { asset: string; model: string; version: string; output: string; value: number; ts: number;

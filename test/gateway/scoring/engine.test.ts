@@ -8,8 +8,8 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../../../shared/logger.js';
 import { ScoringBatch, ScoringEngine, type ScoringInput } from '../../../gateway/scoring/engine.js';
 import type { RegistryEvent } from '../../../gateway/scoring/model-registry.js';
-import type { ModelService } from '../../../gateway/api/model-service.js';
-import type { ScoringConfigInput } from '../../../gateway/scoring/scoring-config.js';
+import type { ModelService } from '../../../gateway/scoring/model-service.js';
+import type { ScoringConfigInput } from '../../../gateway/config/scoring-config.js';
 import { rewriteZipMap } from '../../../gateway/scoring/zipmap-rewrite.js';
 import {
   REGRESSOR_FEATURES, breaksOnBatches, classifierManifest, expectedFailureProbability, expectedRul, mlRegressor, regressorManifest,
@@ -162,7 +162,7 @@ t.test('thresholds of an output come from the loaded manifest', async (t) => {
 
 t.test('the gateway path gives what a direct onnxruntime call gives on the same inputs (turbofan-rul, FD001 replay)', async (t) => {
   const { engine } = await startEngine(t, repoModels);
-  const { loadFd001 } = await import('../../../models/train/datasets.js');
+  const { loadFd001 } = await import('../../../shared/ml/datasets.js');
   const { turbofanTestSet } = await import('../../../models/train/turbofan-rul.js');
   const fd001 = loadFd001(join(repoModels, 'data'));
   const engineRows = fd001.test[0]!.rows;

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { FeatureWindows } from '../../../gateway/scoring/feature-windows.js';
-import type { ManifestInput } from '../../../gateway/scoring/manifest.js';
+import type { ManifestInput } from '../../../shared/ml/manifest.js';
 
 /** One reading into the windows, as the engine pushes one from a batch's columns. */
 function push(w: FeatureWindows, asset: string, sensor: string, ts: number, value: number): void {

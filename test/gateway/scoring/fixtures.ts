@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { attr, buildModel, DataType, ML_DOMAIN, tensorType } from '../../../models/onnx/graph-builder.js';
 import { binaryClassifierAttrs, regressorAttrs, type TreeNode } from '../../../models/onnx/tree-ensemble.js';
-import type { ModelManifest, WindowFeature } from '../../../gateway/scoring/manifest.js';
+import type { ModelManifest, WindowFeature } from '../../../shared/ml/manifest.js';
 
 /** Two trees on features [temp, vibration]. */
 export const CLASSIFIER_TREES: TreeNode[] = [

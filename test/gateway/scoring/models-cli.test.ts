@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { runCli } from '../../../shared/cli.js';
+import { runCli } from '../../../deploy/cli/smartmaint.js';
 import { classifierManifest, expectedFailureProbability, mlRegressor, regressorManifest, sklTreeClassifier, writeModelDir } from './fixtures.js';
 
 async function cli(argv: string[]) {
