@@ -1,6 +1,7 @@
 /**
- * The composition root of the gateway daemon: config → components → start order → stop order.
- * Components only assign in their constructors; all work happens in start()/stop().
+ * The composition root of the gateway daemon: config → components → how a reading travels → start order.
+ * Components only assign in their constructors; all work happens in start()/stop(). They stop in the reverse of
+ * the start order (shared/lifecycle.ts), after every one of them has quiesced (stopped taking new work).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -26,7 +27,9 @@ import { HeartbeatSender } from './sync/heartbeat.js';
 import { KeySource } from './sync/key-source.js';
 import { ScoringEngine } from './scoring/engine.js';
 import { ScoringStage } from './scoring/scoring-stage.js';
+import { Lifecycle, type Component } from '../shared/lifecycle.js';
 import { productVersion } from '../shared/version.js';
+import { createGatewayBus, type GatewayBus } from './events/gateway-events.js';
 import { StatusFeed } from './status/status-feed.js';
 import { registerStatusPageRoutes } from './http/routes/status-page.js';
 import { PasswordCheck } from './auth/password.js';
@@ -45,6 +48,8 @@ export class Gateway {
   readonly log: Logger;
   readonly clock: () => number;
   readonly metrics: GatewayMetrics;
+  /** committed → scored → alert → synced: how a stored reading travels on (see #wire). */
+  readonly bus: GatewayBus;
   readonly outbox: Outbox;
   readonly pipeline: IngestPipeline;
   readonly mqttIngest: MqttTelemetryIngest;
@@ -62,10 +67,12 @@ export class Gateway {
   readonly ingestRate: RateMeter;
   readonly statusPage: StatusFeed;
   readonly #keys: KeySource;
-  #heartbeat: HeartbeatSender | undefined;
-  #http: FastifyInstance | undefined;
-  #httpPort = 0;
+  readonly #heartbeat: HeartbeatSender | undefined;
   readonly #technicianPassword: PasswordCheck | null;
+  readonly #lifecycle: Lifecycle;
+  #http: FastifyInstance | undefined;
+  #httpClosed: Promise<void> | undefined;
+  #httpPort = 0;
   #startedAt = 0;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -75,6 +82,7 @@ export class Gateway {
     this.log = log;
     this.clock = deps.clock ?? Date.now;
     this.metrics = new GatewayMetrics();
+    this.bus = createGatewayBus(log.child({ component: 'events' }));
     this.outbox = new Outbox({
       dataDir: config.dataDir, durability: config.outbox.durability, log: log.child({ component: 'outbox' }),
       checkpointInWorker: config.outbox.checkpointInWorker,
@@ -85,6 +93,7 @@ export class Gateway {
       log: log.child({ component: 'pipeline' }),
       config: config.outbox,
       clock: this.clock,
+      bus: this.bus,
     });
     this.mqttIngest = new MqttTelemetryIngest({
       matcher: new TopicMatcher(config.telemetry.topics),
@@ -118,19 +127,17 @@ export class Gateway {
     if (config.scoring.enabled) {
       const { enabled: _enabled, modelsDir, ...scoringConfig } = config.scoring;
       this.scoring = new ScoringEngine({ modelsDir, log, clock: this.clock, registry: this.metrics.registry, config: scoringConfig });
-      this.scoringStage = new ScoringStage({
+      const stage: ScoringStage = new ScoringStage({
         engine: this.scoring,
         store: new ScoreStore({ outbox: this.outbox }),
         lastSeq: () => this.outbox.stats().lastSeq,
-        publish: (topic, payload) => this.broker.aedes.publish(
-          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false },
-          (err) => { if (err) this.log.warn({ err, topic }, 'alert publish failed'); },
-        ),
-        onScored: () => this.sync.wake(),
+        publish: (topic, payload) => this.bus.emit('alert', { topic, payload }),
+        onScored: () => this.bus.emit('scored', stage.scoredUpTo),
         log: log.child({ component: 'scoring-stage' }),
         maxBatch: config.scoring.maxBatch,
         batchDelayMs: config.scoring.batchDelayMs,
       });
+      this.scoringStage = stage;
     }
     this.checkpointer = new Checkpointer({ dataDir: config.dataDir, outbox: this.outbox, log: log.child({ component: 'checkpointer' }) });
     this.syncStore = new SyncStore({ outbox: this.outbox });
@@ -147,6 +154,18 @@ export class Gateway {
       metrics: this.metrics,
       log: log.child({ component: 'sync' }),
       clock: this.clock,
+      bus: this.bus,
+    });
+    const client = this.sync.client;
+    this.#heartbeat = client && new HeartbeatSender({
+      schedule: config.sync.heartbeatSchedule,
+      client,
+      keys: this.#keys,
+      gatewayId: config.gatewayId,
+      snapshot: () => this.heartbeatSnapshot(),
+      onResult: (result) => this.sync.heartbeatResult(result),
+      metrics: this.metrics,
+      log: log.child({ component: 'heartbeat' }),
     });
     this.retention = new RetentionPruner({ outbox: this.outbox, config: config.retention, log: log.child({ component: 'retention' }), clock: this.clock });
     this.statusPage = new StatusFeed({ source: this, log: log.child({ component: 'status-page' }), clock: this.clock, version: productVersion });
@@ -162,6 +181,58 @@ export class Gateway {
       log: log.child({ component: 'budget' }),
       clock: this.clock,
     });
+    this.#wire();
+    this.#lifecycle = new Lifecycle(this.#components(), log);
+  }
+
+  /**
+   * The path of a reading after the broker (or the HTTP API) has handed it to the pipeline and the group commit
+   * has stored it, in the order the listeners run.
+   */
+  #wire(): void {
+    const bus = this.bus;
+    bus.on('committed', (entries) => this.syncStore.onCommitted(entries)); // sync's pending count and lanes
+    bus.on('committed', (entries) => this.scoringStage?.onCommitted(entries)); // feature windows, a scoring batch
+    bus.on('committed', (entries) => this.ingestRate.add(readingCount(entries)));
+    bus.on('committed', (entries) => this.statusPage.onCommitted(entries)); // the technician's charts
+    bus.on('committed', () => this.sync.wake()); // live lane (without scoring, readings may go at once)
+    bus.on('scored', () => this.sync.wake()); // readings wait for their scores before they are sent
+    bus.on('alert', ({ topic, payload }) => this.broker.publishRetained(topic, payload)); // alerts/{asset}, offline too
+    bus.on('synced', () => this.budget.nudge()); // synced readings may be pruned when the disk is at its budget
+  }
+
+  /** Start order; stop runs it backwards, so each component's collaborators outlive it. */
+  #components(): Component[] {
+    const list: Array<Component | false | undefined> = [
+      { name: 'outbox', start: () => this.outbox.open(), stop: () => this.outbox.close() },
+      {
+        name: 'pipeline',
+        start: () => this.pipeline.announce(this.outbox.stats().lastSeq),
+        // Commit what is queued, so in-flight QoS 1 messages get their PUBACK before clients are disconnected.
+        quiesce: () => this.pipeline.flush(),
+        // Commit anything that arrived meanwhile.
+        stop: () => this.pipeline.stop(),
+      },
+      { name: 'sync-store', start: () => this.syncStore.open(), stop: () => undefined },
+      this.config.outbox.checkpointInWorker && { name: 'checkpointer', start: () => this.checkpointer.start(), stop: () => this.checkpointer.stop() },
+      this.scoring && { name: 'scoring', start: (signal) => this.scoring!.start(signal), stop: () => this.scoring!.stop() },
+      this.scoringStage && { name: 'scoring-stage', start: () => this.scoringStage!.start(), stop: () => this.scoringStage!.stop() },
+      { name: 'devices', start: () => this.devices.start(), stop: () => this.devices.stop() },
+      { name: 'origin-api', start: () => this.originApi.start(), stop: () => this.originApi.stop() },
+      { name: 'broker', start: () => this.broker.start(), quiesce: () => this.broker.stopAccepting(), stop: () => this.broker.stop() },
+      { name: 'http', start: () => this.#startHttp(), quiesce: () => this.#closeHttp(), stop: () => this.#httpClosed },
+      // Sync reads the outbox: it stops before the final commits, so it does not wake on them.
+      { name: 'sync', start: () => this.sync.start(), stop: () => this.sync.stop() },
+      this.#heartbeat && { name: 'heartbeat', start: () => this.#heartbeat!.start(), stop: () => this.#heartbeat!.stop() },
+      { name: 'retention', start: () => this.retention.start(), stop: () => this.retention.stop() },
+      { name: 'status-feed', start: () => this.statusPage.start(), stop: () => this.statusPage.stop() },
+      { name: 'budget', start: () => this.budget.start(), stop: () => this.budget.stop() },
+    ];
+    return list.filter((c): c is Component => Boolean(c));
+  }
+
+  get components(): string[] {
+    return this.#lifecycle.names;
   }
 
   get mqttPort(): number {
@@ -200,104 +271,73 @@ export class Gateway {
     this.#state = 'starting';
     this.#startedAt = this.clock();
     try {
-      await this.outbox.open();
-      this.pipeline.announce(this.outbox.stats().lastSeq);
-      this.syncStore.open();
-      if (this.config.outbox.checkpointInWorker) this.checkpointer.start();
-      this.scoringStage?.start();
-      await this.scoring?.start();
-      this.devices.start();
-      this.originApi.start();
-      this.pipeline.onCommit((entries) => {
-        this.syncStore.onCommitted(entries);
-        this.scoringStage?.onCommitted(entries);
-        let n = 0;
-        for (const e of entries) n += e.readings?.length ?? 0;
-        this.ingestRate.add(n);
-        this.sync.wake();
-      });
-      const httpDeps: GatewayHttpDeps = {
-        // Per-request lines are debug noise at 10k req/s: the http child logs warnings and errors unless debugging.
-        log: this.log.child({ component: 'http' }, { level: this.log.levelVal < 30 ? this.log.level : 'warn' }),
-        clock: this.clock,
-        info: { gatewayId: this.config.gatewayId, startedAt: this.#startedAt, durability: this.config.outbox.durability },
-        sqliteVersion: this.outbox.sqliteVersion(),
-        outbox: this.outbox,
-        pipeline: this.pipeline,
-        broker: this.broker,
-        metrics: this.metrics,
-        pendingReadings: () => this.syncStore.pending,
-        beforeMetrics: () => {
-          const oldest = this.syncStore.oldestPending();
-          this.metrics.oldestPendingAge.set(oldest ? Math.max(0, this.clock() - oldest.receivedAt) / 1000 : 0);
-          const uplink = uplinkView(this.sync.status(), this.clock(), null).kind;
-          for (const kind of UPLINK_KINDS) this.metrics.syncState.set({ state: kind }, kind === uplink ? 1 : 0);
-        },
-        access: { password: this.#technicianPassword, devices: this.devices, throttle: this.config.mqtt.authThrottle, allowedHosts: this.config.http.allowedHosts },
-        plugins: [this.originApi.plugin, (app) => registerStatusPageRoutes(app, this.statusPage)],
-        extraHealth: {
-          sync: () => uplinkHealth(this.sync.status(), this.clock()),
-        },
-      };
-      await this.broker.start();
-      this.#http = await buildGatewayHttp(httpDeps);
-      await this.#http.listen({ port: this.config.http.port, host: this.config.http.host });
-      const address = this.#http.server.address();
-      this.#httpPort = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
-      this.log.info({ port: this.#httpPort, host: this.config.http.host }, 'http listening');
-      this.sync.start();
-      const client = this.sync.client;
-      if (client) {
-        this.#heartbeat = new HeartbeatSender({
-          schedule: this.config.sync.heartbeatSchedule,
-          client,
-          keys: this.#keys,
-          gatewayId: this.config.gatewayId,
-          snapshot: () => this.heartbeatSnapshot(),
-          onResult: (result) => this.sync.heartbeatResult(result),
-          metrics: this.metrics,
-          log: this.log.child({ component: 'heartbeat' }),
-        });
-        this.#heartbeat.start();
-      }
-      this.retention.start();
-      this.statusPage.start();
-      this.budget.start();
-      this.#state = 'running';
-      this.log.info({ gatewayId: this.config.gatewayId, mqttPort: this.mqttPort, httpPort: this.#httpPort }, 'gateway started');
+      await this.#lifecycle.start();
     } catch (err) {
-      await this.stop();
+      this.#state = 'stopped';
       throw err;
     }
+    this.#state = 'running';
+    this.log.info({ gatewayId: this.config.gatewayId, mqttPort: this.mqttPort, httpPort: this.#httpPort }, 'gateway started');
   }
 
   /**
    * Graceful stop: no new connections; commit what is queued (so in-flight QoS 1 messages get their PUBACK);
-   * disconnect clients; commit anything that arrived meanwhile; close the database.
+   * then every component in reverse start order — clients are disconnected, anything that arrived meanwhile is
+   * committed, the database closes last.
    */
   async stop(): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'stopping') return;
     this.#state = 'stopping';
-    this.broker.stopAccepting();
-    this.statusPage.stop();
-    const http = this.#http;
-    const httpClosed = http ? http.close().catch((err: unknown) => this.log.warn({ err }, 'http close failed')) : Promise.resolve();
-    // Sync first: it reads the outbox, and must not wake on the final commits below.
-    await this.#heartbeat?.stop();
-    await this.sync.stop();
-    this.retention.stop();
-    await this.pipeline.flush();
-    await this.budget.stop();
-    await this.scoringStage?.stop();
-    await this.scoring?.stop();
-    await this.broker.stop();
-    await this.pipeline.stop();
-    await httpClosed;
-    await this.checkpointer.stop();
-    this.originApi.stop();
-    this.devices.stop();
-    await this.outbox.close();
+    await this.#lifecycle.stop();
     this.#state = 'stopped';
     this.log.info('gateway stopped');
   }
+
+  async #startHttp(): Promise<void> {
+    const httpDeps: GatewayHttpDeps = {
+      // Per-request lines are debug noise at 10k req/s: the http child logs warnings and errors unless debugging.
+      log: this.log.child({ component: 'http' }, { level: this.log.levelVal < 30 ? this.log.level : 'warn' }),
+      clock: this.clock,
+      info: { gatewayId: this.config.gatewayId, startedAt: this.#startedAt, durability: this.config.outbox.durability },
+      sqliteVersion: this.outbox.sqliteVersion(),
+      outbox: this.outbox,
+      pipeline: this.pipeline,
+      broker: this.broker,
+      metrics: this.metrics,
+      pendingReadings: () => this.syncStore.pending,
+      beforeMetrics: () => {
+        const oldest = this.syncStore.oldestPending();
+        this.metrics.oldestPendingAge.set(oldest ? Math.max(0, this.clock() - oldest.receivedAt) / 1000 : 0);
+        const uplink = uplinkView(this.sync.status(), this.clock(), null).kind;
+        for (const kind of UPLINK_KINDS) this.metrics.syncState.set({ state: kind }, kind === uplink ? 1 : 0);
+      },
+      access: { password: this.#technicianPassword, devices: this.devices, throttle: this.config.mqtt.authThrottle, allowedHosts: this.config.http.allowedHosts },
+      plugins: [this.originApi.plugin, (app) => registerStatusPageRoutes(app, this.statusPage)],
+      extraHealth: {
+        sync: () => uplinkHealth(this.sync.status(), this.clock()),
+      },
+    };
+    this.#http = await buildGatewayHttp(httpDeps);
+    try {
+      await this.#http.listen({ port: this.config.http.port, host: this.config.http.host });
+    } catch (err) {
+      // Not started, so the lifecycle will not stop it: release what build() opened.
+      await this.#http.close().catch(() => undefined);
+      throw err;
+    }
+    const address = this.#http.server.address();
+    this.#httpPort = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
+    this.log.info({ port: this.#httpPort, host: this.config.http.host }, 'http listening');
+  }
+
+  /** Starts closing at once (no new requests; live streams end) and lets stop() wait for it. */
+  #closeHttp(): void {
+    this.#httpClosed ??= this.#http?.close().catch((err: unknown) => this.log.warn({ err }, 'http close failed'));
+  }
+}
+
+function readingCount(entries: readonly { readings?: readonly unknown[] | null }[]): number {
+  let n = 0;
+  for (const e of entries) n += e.readings?.length ?? 0;
+  return n;
 }

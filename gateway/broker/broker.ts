@@ -384,6 +384,13 @@ export class MqttBroker {
     return undefined;
   }
 
+  /** A retained QoS 1 message from the gateway itself (alerts), so a client that subscribes later sees the state. */
+  publishRetained(topic: string, payload: string): void {
+    this.aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false }, (err) => {
+      if (err) this.#log.warn({ err, topic }, 'publishing a retained message failed');
+    });
+  }
+
   /** Stop accepting new connections; existing ones keep working until stop(). */
   stopAccepting(): void {
     this.#server?.close();

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { OutboxFullError, ShuttingDownError } from '../../shared/errors.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
+import { createGatewayBus, type GatewayBus } from '../events/gateway-events.js';
 
 export type CommitCallback = (err: Error | null) => void;
 export type CommitListener = (entries: readonly OutboxEntry[]) => void;
@@ -65,7 +66,6 @@ export class IngestPipeline {
   #barriers: Array<{ upTo: number; resolve: () => void }> = [];
   /** Readings up to this seq were committed and every commit listener has seen them. */
   #announcedUpTo = 0;
-  #listeners: CommitListener[] = [];
   #resumeWaiters: Array<() => void> = [];
   #paused = false;
   #pausedAt = 0;
@@ -73,7 +73,14 @@ export class IngestPipeline {
   /** Set by the disk budget under the reject-new policy: receives the readings it refuses without a callback. */
   #refusing: ((entry: OutboxEntry) => void) | null = null;
 
-  constructor(deps: { outbox: Outbox; metrics: GatewayMetrics; log: Logger; config: PipelineConfig; clock: () => number }) {
+  readonly #bus: GatewayBus;
+
+  constructor(deps: {
+    outbox: Outbox; metrics: GatewayMetrics; log: Logger; config: PipelineConfig; clock: () => number;
+    /** Where `committed` is announced (the gateway's bus; a bus of its own when none is given). */
+    bus?: GatewayBus;
+  }) {
+    this.#bus = deps.bus ?? createGatewayBus(deps.log);
     this.#outbox = deps.outbox;
     this.#metrics = deps.metrics;
     this.#log = deps.log;
@@ -123,12 +130,9 @@ export class IngestPipeline {
 
   /** Called after every successful commit with the committed entries (seqs assigned). Returns the unsubscribe. */
   onCommit(listener: CommitListener): () => void {
-    this.#listeners.push(listener);
-    return () => {
-      const at = this.#listeners.indexOf(listener);
-      if (at >= 0) this.#listeners.splice(at, 1);
-    };
+    return this.#bus.on('committed', listener);
   }
+
 
   /**
    * Runs `go` at once, or when ingest resumes if it is paused. MQTT QoS 0 holds Aedes' authorizePublish callback
@@ -276,13 +280,7 @@ export class IngestPipeline {
         this.#metrics.readingsDeduplicated.inc(deduplicated);
         committed = entries.filter((e) => e.deduplicated !== true);
       }
-      for (const listener of this.#listeners) {
-        try {
-          listener(committed);
-        } catch (err) {
-          this.#log.error({ err }, 'commit listener failed');
-        }
-      }
+      this.#bus.emit('committed', committed);
       for (const e of committed) {
         if (e.firstSeq !== undefined && e.readings !== null) this.#announcedUpTo = Math.max(this.#announcedUpTo, e.firstSeq + e.readings.length - 1);
       }

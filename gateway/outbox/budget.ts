@@ -119,6 +119,8 @@ export class DiskBudget {
   readonly #holdSync: (held: boolean) => void;
   #checking: Promise<void> | null = null;
   #stopped = false;
+  /** The last pass found more bytes in use than the budget allows. */
+  #overBudget = false;
   readonly #config: BudgetConfig;
   readonly #metrics: GatewayMetrics;
   readonly #log: Logger;
@@ -175,12 +177,27 @@ export class DiskBudget {
   #schedule(): void {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#checking = this.check().catch((err: unknown) => this.#log.error({ err }, 'disk budget check failed'))
-        .finally(() => {
-          this.#checking = null;
-          if (!this.#stopped) this.#schedule();
-        });
+      this.#pass();
     }, this.#config.budgetCheckIntervalMs);
+  }
+
+  #pass(): void {
+    this.#checking = this.check().catch((err: unknown) => this.#log.error({ err }, 'disk budget check failed'))
+      .finally(() => {
+        this.#checking = null;
+        if (!this.#stopped) this.#schedule();
+      });
+  }
+
+  /**
+   * Readings were synced, so they may be pruned: when the last pass found the outbox over its budget, pass again
+   * now rather than at the next tick.
+   */
+  nudge(): void {
+    if (!this.#overBudget || this.#stopped || this.#checking !== null || this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pass();
   }
 
   /** One budget pass (also called by tests). */
@@ -188,6 +205,7 @@ export class DiskBudget {
     const max = this.#config.maxBytes;
     if (max === null || !this.#s || !this.#outbox.isOpen) return;
     let used = this.usedBytes();
+    this.#overBudget = used >= max;
     if (this.#pipeline.refusing && used < max * LOW_WATER) {
       this.#pipeline.setRefusing(null);
       this.#log.info({ usedBytes: used, maxBytes: max }, 'outbox below its disk budget again; accepting readings');

@@ -10,8 +10,7 @@ import { RecentWindow } from './recent-window.js';
 import { DrainEstimator } from './uplink-words.js';
 import { buildSnapshot, type DeadLetterView, type StatusSnapshot, type StatusSource } from './status-snapshot.js';
 
-export interface StatusPageSource extends StatusSource {
-  readonly pipeline: { onCommit(listener: (entries: readonly OutboxEntry[]) => void): () => void };
+export interface StatusFeedSource extends StatusSource {
   readonly outbox: StatusSource['outbox'] & {
     recentDeadLetters(limit: number): DeadLetterSummary[];
     stats(): OutboxStats;
@@ -19,7 +18,7 @@ export interface StatusPageSource extends StatusSource {
   };
 }
 
-export interface StatusPageOptions {
+export interface StatusFeedOptions {
   /** How often the snapshot is pushed. */
   tickMs: number;
   /** Points kept per chart series. */
@@ -28,25 +27,24 @@ export interface StatusPageOptions {
   deadLetters: number;
 }
 
-const DEFAULTS: StatusPageOptions = { tickMs: 1_000, pointsPerSeries: 300, deadLetters: 20 };
+const DEFAULTS: StatusFeedOptions = { tickMs: 1_000, pointsPerSeries: 300, deadLetters: 20 };
 
 export class StatusFeed {
-  readonly #source: StatusPageSource;
+  readonly #source: StatusFeedSource;
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #version: string;
-  readonly #options: StatusPageOptions;
+  readonly #options: StatusFeedOptions;
   readonly sensors: RecentWindow;
   readonly outputs: RecentWindow;
   readonly #drain = new DrainEstimator();
   readonly #clients = new Set<ServerResponse>();
   #timer: NodeJS.Timeout | undefined;
   #running = false;
-  #unsubscribe: (() => void) | undefined;
   /** The last snapshot as sent, so a new client gets something at once. */
   #lastJson: string | undefined;
 
-  constructor(deps: { source: StatusPageSource; log: Logger; clock: () => number; version: string; options?: Partial<StatusPageOptions> }) {
+  constructor(deps: { source: StatusFeedSource; log: Logger; clock: () => number; version: string; options?: Partial<StatusFeedOptions> }) {
     this.#source = deps.source;
     this.#log = deps.log;
     this.#clock = deps.clock;
@@ -61,22 +59,19 @@ export class StatusFeed {
     return this.#clients.size;
   }
 
-  get source(): StatusPageSource {
+  get source(): StatusFeedSource {
     return this.#source;
   }
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = this.#source.pipeline.onCommit((entries) => this.#onCommit(entries));
     this.#timer = setInterval(() => this.#tick(), this.#options.tickMs);
     this.#timer.unref();
   }
 
   stop(): void {
     this.#running = false;
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.endStreams();
@@ -118,7 +113,9 @@ export class StatusFeed {
     return { asset, sensors: this.sensors.series(asset), outputs: this.outputs.series(asset) };
   }
 
-  #onCommit(entries: readonly OutboxEntry[]): void {
+  /** What a group commit stored: fed to the charts' recent windows while the feed runs. */
+  onCommitted(entries: readonly OutboxEntry[]): void {
+    if (!this.#running) return;
     for (const e of entries) {
       for (const r of e.readings ?? []) this.sensors.add(r.asset, r.sensor, r.ts, r.value);
     }

@@ -2,21 +2,22 @@
  * The store-and-forward sync engine: outbox → gzip batches → cloud, with nothing lost and nothing doubled.
  *
  * - Rows are marked synced only after a 2xx; until then they stay pending and are resent (the cloud stores
- *   (gatewayId, epoch, seq) once, so a resend is harmless). Several batches may be in flight; each owns its
- *   seqs ("claimed") so no two batches carry the same reading, and completion order does not matter.
- * - Lanes: `priority` (alerts, gaps, anomalous readings) > `live` (seq > liveStart) > `backlog`
- *   (seq <= liveStart, marked historical). liveStart moves to the newest seq whenever sync (re)starts after
- *   start-up or an outage, so fresh data overtakes what piled up. The backlog may use `backlogShare` of the
- *   in-flight slots while live data flows, and all of them when the live lane is idle.
- * - Failures: see outcome.ts. Retryable ones back off with full jitter (or Retry-After) and resume at once when a
- *   probe shows the cloud answers again; auth failures park sync in `auth-failed`, re-reading the key file.
+ *   (gatewayId, epoch, seq) once, so a resend is harmless). Several batches may be in flight.
+ * - What to send next, and which rows are on their way: lanes.ts. What an answer means: outcome.ts. Recording it
+ *   on the outbox: outcome-recorder.ts. This file schedules: slots, timers, the sync state and its failures.
+ * - Failures: retryable ones back off with full jitter (or Retry-After) and resume at once when a probe shows the
+ *   cloud answers again; auth failures park sync in `auth-failed`, re-reading the key file.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Alert, Gap, Reading } from '../../shared/protocol.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { Outbox } from '../outbox/outbox.js';
-import type { PendingReading, SyncStore } from '../outbox/sync-store.js';
+import type { SyncStore } from '../outbox/sync-store.js';
+import type { GatewayBus } from '../events/gateway-events.js';
+import { relabelAsBacklog, type Batch } from './batch.js';
+import { DrainLog } from './drain-log.js';
+import { SyncLanes } from './lanes.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
 import { Backoff } from './backoff.js';
 import { encodeBatchBody } from './batch-body.js';
 import { CloudClient } from './cloud-client.js';
@@ -37,18 +38,6 @@ export interface SyncConfig {
   probeIntervalMs: number;
   backlogShare: number;
   drainLogIntervalMs: number;
-}
-
-type Lane = 'priority' | 'live' | 'backlog';
-
-interface Batch {
-  id: string;
-  lane: Lane;
-  readings: PendingReading[];
-  alerts: Alert[];
-  gaps: Array<Gap & { id: number }>;
-  gz: Buffer | undefined;
-  attempts: number;
 }
 
 export interface SyncStatus {
@@ -82,18 +71,13 @@ export class SyncEngine {
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #backoff: Backoff;
-  readonly #readableUpTo: () => number;
+  readonly #lanes: SyncLanes;
+  readonly #recorder: OutcomeRecorder;
+  readonly #drainLog: DrainLog;
+  readonly #bus: GatewayBus | undefined;
   #state: SyncState = 'disabled';
   #running = false;
   #inFlight = new Set<Batch>();
-  #held = false;
-  #retryQueue: Batch[] = [];
-  #claimed = new Set<number>();
-  #alertClaimed = new Set<string>();
-  #gapClaimed = new Set<number>();
-  #cursor = { priority: 0, live: 0, backlog: 0 };
-  #liveStart = 0;
-  #backlogInFlight = 0;
   #nextAttemptAt = 0;
   #wakeTimer: NodeJS.Timeout | undefined;
   #probeTimer: NodeJS.Timeout | undefined;
@@ -101,8 +85,6 @@ export class SyncEngine {
   #probing = false;
   #idleWaiters: Array<() => void> = [];
   readonly #contact = new CloudContact();
-  /** Progress of a backlog being drained, for the log; null while there is none. */
-  #drain: { since: number; readings: number; at: number; pending: number } | null = null;
   #status = {
     lastSuccessAt: null as number | null,
     lastFailure: null as { at: number; reason: string } | null,
@@ -123,8 +105,13 @@ export class SyncEngine {
     metrics: GatewayMetrics;
     log: Logger;
     clock: () => number;
+    /** Where `synced` is announced. */
+    bus?: GatewayBus;
   }) {
-    this.#readableUpTo = deps.readableUpTo ?? (() => Number.MAX_SAFE_INTEGER);
+    this.#bus = deps.bus;
+    this.#lanes = new SyncLanes({ store: deps.store, config: deps.config, readableUpTo: deps.readableUpTo ?? (() => Number.MAX_SAFE_INTEGER) });
+    this.#recorder = new OutcomeRecorder({ store: deps.store, lanes: this.#lanes, metrics: deps.metrics, log: deps.log, clock: deps.clock });
+    this.#drainLog = new DrainLog({ store: deps.store, log: deps.log, clock: deps.clock, intervalMs: deps.config.drainLogIntervalMs });
     this.#store = deps.store;
     this.#outbox = deps.outbox;
     this.#keys = deps.keys;
@@ -156,13 +143,13 @@ export class SyncEngine {
     if (!this.#keys.configured) this.#log.warn('no API key configured (--api-key-file or SMARTMAINT_API_KEY): the cloud will refuse sync');
     this.#client.start();
     this.#running = true;
-    this.#resetLanes();
+    this.#lanes.reset(this.#outbox.stats().lastSeq);
     this.#setState('idle');
     if (this.#cloudUrl !== null && isInsecureRemote(this.#cloudUrl)) {
       this.#log.warn({ cloudUrl: this.#cloudUrl }, 'cloud URL is plain http to another host (sync.allowInsecureHttp): the API key crosses the network in clear');
     }
-    this.#log.info({ cloudUrl: this.#cloudUrl, backlogUpToSeq: this.#liveStart }, 'sync started');
-    this.#startDrainLog();
+    this.#log.info({ cloudUrl: this.#cloudUrl, backlogUpToSeq: this.#lanes.liveStart }, 'sync started');
+    this.#drainLog.start(this.#lanes.liveStart);
     this.wake();
   }
 
@@ -202,27 +189,27 @@ export class SyncEngine {
       ...this.#status,
       nextAttemptAt: this.#nextAttemptAt > this.#clock() ? this.#nextAttemptAt : null,
       inFlight: this.#inFlight.size,
-      queuedRetries: this.#retryQueue.length,
+      queuedRetries: this.#lanes.queuedRetries,
       pending: this.#store.pending,
       oldestPendingAgeMs: oldest ? Math.max(0, this.#clock() - oldest.receivedAt) : null,
-      backlogUpToSeq: this.#liveStart,
+      backlogUpToSeq: this.#lanes.liveStart,
       contact: this.#contact.snapshot(),
     };
   }
 
-  /** True while the reading is part of a batch being sent or awaiting a retry. */
   /**
    * While held, no new batch reads pending readings (retries of batches already built still go). The disk budget
    * holds sync between choosing unclaimed readings to drop or fold and the writer having done it, so a reading
    * is never both sent and recorded as dropped.
    */
   hold(held: boolean): void {
-    this.#held = held;
+    this.#lanes.hold(held);
     if (!held) this.wake();
   }
 
+  /** True while the reading is part of a batch being sent or awaiting a retry. */
   isClaimed(seq: number): boolean {
-    return this.#claimed.has(seq);
+    return this.#lanes.isClaimed(seq);
   }
 
   /** Resolves when nothing is pending or in flight (tests and benchmarks). */
@@ -242,14 +229,6 @@ export class SyncEngine {
   }
 
   // --- scheduling ---------------------------------------------------------------------------------------------
-
-  #resetLanes(): void {
-    const last = this.#outbox.stats().lastSeq;
-    // Everything pending now is backlog; what arrives from here on is live. The backlog cursor starts at 0:
-    // synced rows are skipped by the pending index and claimed rows are filtered.
-    this.#liveStart = last;
-    this.#cursor = { priority: 0, live: last, backlog: 0 };
-  }
 
   /** Timers and callbacks enter here: a storage error must not become an uncaught exception. */
   #safePump(): void {
@@ -273,81 +252,14 @@ export class SyncEngine {
     // While failing, a single batch probes the cloud; the rest wait for its answer.
     const slots = failing ? 1 : this.#config.maxInFlight;
     while (this.#inFlight.size < slots) {
-      const batch = this.#nextBatch();
+      const batch = this.#lanes.next(this.#inFlight.size);
       if (!batch) break;
       this.#send(batch);
     }
-    if (this.#inFlight.size === 0 && this.#retryQueue.length === 0 && !failing) {
+    if (this.#inFlight.size === 0 && this.#lanes.queuedRetries === 0 && !failing) {
       this.#setState('idle');
       if (this.#isDrained()) this.#notifyIdle();
     }
-  }
-
-  #nextBatch(): Batch | undefined {
-    const retry = this.#retryQueue.shift();
-    if (retry) return retry;
-    const priority = this.#buildPriority();
-    if (priority) return priority;
-    // Slots are shared: the backlog is guaranteed its share, live data the rest; a lane with nothing to send
-    // lends its slots to the other.
-    const max = this.#config.maxInFlight;
-    const backlogSlots = Math.max(1, Math.floor(max * this.#config.backlogShare));
-    const liveSlots = Math.max(1, max - backlogSlots);
-    const liveInFlight = this.#inFlight.size - this.#backlogInFlight;
-    let liveIdle = false;
-    if (liveInFlight < liveSlots) {
-      const live = this.#build('live', this.#cursor.live, this.#readableUpTo());
-      if (live) return live;
-      liveIdle = true; // nothing live to send now: the backlog may borrow the free slots
-    }
-    if (this.#cursor.backlog < this.#liveStart && (this.#backlogInFlight < backlogSlots || liveIdle)) {
-      return this.#build('backlog', this.#cursor.backlog, Math.min(this.#liveStart, this.#readableUpTo()));
-    }
-    return undefined;
-  }
-
-  #buildPriority(): Batch | undefined {
-    if (this.#held) return undefined;
-    const alerts = this.#store.pendingAlerts(500).filter((a) => !this.#alertClaimed.has(`${a.id}/${a.state}`));
-    const gaps = this.#store.pendingGaps(500).filter((g) => !this.#gapClaimed.has(g.id));
-    const readings = this.#readLane('priority', this.#cursor.priority, this.#readableUpTo());
-    if (alerts.length === 0 && gaps.length === 0 && readings.length === 0) return undefined;
-    for (const a of alerts) this.#alertClaimed.add(`${a.id}/${a.state}`);
-    for (const g of gaps) this.#gapClaimed.add(g.id);
-    return this.#newBatch('priority', readings, alerts, gaps);
-  }
-
-  #build(lane: 'live' | 'backlog', after: number, upTo: number): Batch | undefined {
-    if (this.#held) return undefined;
-    const readings = this.#readLane(lane, after, upTo);
-    if (readings.length === 0) return undefined;
-    return this.#newBatch(lane, readings, [], []);
-  }
-
-  /** Reads the next unclaimed pending readings of a lane and advances its cursor past everything it looked at. */
-  #readLane(lane: Lane, after: number, upTo: number): PendingReading[] {
-    const out: PendingReading[] = [];
-    let cursor = after;
-    let bytes = 0;
-    // A few rounds at most: claimed rows (already in another batch) are skipped, not sent twice.
-    for (let round = 0; round < 4 && out.length < this.#config.batchMaxReadings; round++) {
-      const rows = this.#store.readLane(lane, cursor, upTo, this.#config.batchMaxReadings - out.length, this.#config.batchMaxBytes - bytes);
-      if (rows.length === 0) break;
-      for (const r of rows) {
-        cursor = r.seq;
-        if (this.#claimed.has(r.seq)) continue;
-        out.push(r);
-        bytes += r.sizeEstimate;
-      }
-      if (bytes >= this.#config.batchMaxBytes) break;
-    }
-    this.#cursor[lane] = cursor;
-    for (const r of out) this.#claimed.add(r.seq);
-    return out;
-  }
-
-  #newBatch(lane: Lane, readings: PendingReading[], alerts: Alert[], gaps: Array<Gap & { id: number }>): Batch {
-    return { id: randomUUID(), lane, readings, alerts, gaps, gz: undefined, attempts: 0 };
   }
 
   // --- sending ------------------------------------------------------------------------------------------------
@@ -357,7 +269,7 @@ export class SyncEngine {
     // A batch that probes a failing cloud holds data that piled up during the outage.
     if (batch.lane === 'live' && (this.#state === 'retrying' || this.#state === 'auth-failed')) relabelAsBacklog(batch);
     this.#inFlight.add(batch);
-    if (batch.lane === 'backlog') this.#backlogInFlight++;
+    this.#lanes.sent(batch);
     this.#metrics.syncInFlight.set(this.#inFlight.size);
     if (this.#state === 'idle') this.#setState('syncing');
     batch.attempts++;
@@ -382,11 +294,11 @@ export class SyncEngine {
       } catch (err) {
         // A storage error while recording: keep the batch, its rows are still pending.
         this.#log.error({ err, batchId: batch.id }, 'recording a sync outcome failed; will resend');
-        this.#requeue(batch);
+        this.#lanes.requeue(batch);
         this.#fail('record-failed', undefined);
       }
       this.#inFlight.delete(batch);
-      if (batch.lane === 'backlog') this.#backlogInFlight--;
+      this.#lanes.returned(batch);
       this.#metrics.syncInFlight.set(this.#inFlight.size);
       if (!this.#running) return;
       this.#safePump();
@@ -410,97 +322,31 @@ export class SyncEngine {
     });
     switch (outcome.kind) {
       case 'ok': {
-        const rejected = new Map<number, string>();
-        for (const r of Array.isArray(body?.rejected) ? body.rejected : []) {
-          if (typeof r?.seq === 'number') rejected.set(r.seq, String(r.reason ?? 'rejected'));
-        }
-        const accepted: number[] = [];
-        const refused: Array<{ reading: Reading; reason: string; status: number }> = [];
-        for (const r of batch.readings) {
-          const reason = rejected.get(r.seq);
-          if (reason === undefined) accepted.push(r.seq);
-          else refused.push({ reading: stripEstimate(r), reason, status: 200 });
-        }
-        await this.#store.recordOutcome({ accepted, refused, alerts: batch.alerts, gapIds: batch.gaps.map((g) => g.id), at: now });
-        this.#release(batch);
-        const duplicates = typeof body?.duplicates === 'number' ? body.duplicates : 0;
-        this.#metrics.syncReadings.inc(accepted.length);
-        this.#metrics.syncDuplicates.inc(duplicates);
-        if (refused.length > 0) {
-          this.#metrics.syncRefused.inc(refused.length);
-          this.#log.warn({ batchId: batch.id, refused: refused.length, example: refused[0]?.reason }, 'cloud refused readings; kept as dead letters');
-        }
-        this.#status.readingsSynced += accepted.length;
+        const accepted = await this.#recorder.accepted(batch, body);
+        this.#status.readingsSynced += accepted;
         this.#status.lastSuccessAt = now;
         this.#metrics.syncLastSuccess.set(now / 1000);
         this.#recovered();
+        this.#bus?.emit('synced', { readings: accepted, at: now });
         return;
       }
       case 'retry':
-        this.#requeue(batch);
+        this.#lanes.requeue(batch);
         this.#fail(outcome.reason, outcome.retryAfterMs);
         return;
       case 'auth':
-        this.#requeue(batch);
+        this.#lanes.requeue(batch);
         this.#authFailed(outcome.status, outcome.code);
         return;
       case 'rekey':
         batch.id = randomUUID();
         batch.gz = undefined;
-        this.#requeue(batch);
+        this.#lanes.requeue(batch);
         return;
       case 'split':
-        await this.#split(batch, outcome);
+        await this.#recorder.split(batch, outcome);
         return;
     }
-  }
-
-  /** A batch the cloud cannot take as is: refuse the readings it names, or halve until the culprits are alone. */
-  async #split(batch: Batch, outcome: Extract<BatchOutcome, { kind: 'split' }>): Promise<void> {
-    const now = this.#clock();
-    const named = new Set<number>();
-    const refused: Array<{ reading: Reading; reason: string; status: number }> = [];
-    outcome.readingIssues.forEach((message, index) => {
-      const r = batch.readings[index];
-      if (r) {
-        named.add(r.seq);
-        refused.push({ reading: stripEstimate(r), reason: `${outcome.code}: ${message}`, status: outcome.status });
-      }
-    });
-    if (refused.length === 0 && batch.readings.length <= 1) {
-      for (const r of batch.readings) refused.push({ reading: stripEstimate(r), reason: `${outcome.code}: ${outcome.message}`, status: outcome.status });
-      if (batch.readings.length === 0 && (batch.alerts.length > 0 || batch.gaps.length > 0)) {
-        this.#log.error({ batchId: batch.id, status: outcome.status, code: outcome.code }, 'cloud refused alerts/gaps; dropping them from sync');
-      }
-      await this.#store.recordOutcome({ accepted: [], refused, alerts: batch.alerts, gapIds: batch.gaps.map((g) => g.id), at: now });
-      this.#metrics.syncRefused.inc(refused.length);
-      this.#release(batch);
-      return;
-    }
-    if (refused.length > 0) {
-      await this.#store.recordOutcome({ accepted: [], refused, alerts: [], gapIds: [], at: now });
-      this.#metrics.syncRefused.inc(refused.length);
-      for (const seq of named) this.#claimed.delete(seq);
-      this.#log.warn({ batchId: batch.id, refused: refused.length, status: outcome.status, code: outcome.code }, 'cloud refused readings; kept as dead letters');
-      const rest = batch.readings.filter((r) => !named.has(r.seq));
-      this.#retryQueue.unshift({ ...batch, id: randomUUID(), readings: rest, gz: undefined, attempts: 0 });
-      return;
-    }
-    // Nothing named: halve. log2(n) requests isolate one bad reading.
-    const mid = Math.ceil(batch.readings.length / 2);
-    const first: Batch = { ...batch, id: randomUUID(), readings: batch.readings.slice(0, mid), gz: undefined, attempts: 0 };
-    const second: Batch = { ...batch, id: randomUUID(), readings: batch.readings.slice(mid), alerts: [], gaps: [], gz: undefined, attempts: 0 };
-    this.#retryQueue.unshift(first, second);
-  }
-
-  #requeue(batch: Batch): void {
-    this.#retryQueue.push(batch);
-  }
-
-  #release(batch: Batch): void {
-    for (const r of batch.readings) this.#claimed.delete(r.seq);
-    for (const a of batch.alerts) this.#alertClaimed.delete(`${a.id}/${a.state}`);
-    for (const g of batch.gaps) this.#gapClaimed.delete(g.id);
   }
 
   // --- state --------------------------------------------------------------------------------------------------
@@ -513,46 +359,13 @@ export class SyncEngine {
       const downMs = this.#status.failingSince === null ? 0 : this.#clock() - this.#status.failingSince;
       this.#status.failingSince = null;
       this.#status.authFailure = null;
-      // Fresh data first: what piled up during the outage becomes backlog.
-      this.#liveStart = Math.max(this.#liveStart, this.#outbox.stats().lastSeq);
-      this.#cursor.live = this.#liveStart;
-      this.#cursor.backlog = 0;
-      // Batches read while the cloud was away carry outage data: re-label them as backlog.
-      for (const b of this.#retryQueue) if (b.lane === 'live') relabelAsBacklog(b);
-      this.#log.info({ downMs, pending: this.#store.pending, backlogUpToSeq: this.#liveStart }, 'cloud reachable again; draining backlog behind live data');
-      this.#startDrainLog();
+      // Fresh data first: what piled up during the outage (and batches read meanwhile) becomes backlog.
+      this.#lanes.outageOver(this.#outbox.stats().lastSeq);
+      this.#log.info({ downMs, pending: this.#store.pending, backlogUpToSeq: this.#lanes.liveStart }, 'cloud reachable again; draining backlog behind live data');
+      this.#drainLog.start(this.#lanes.liveStart);
     }
-    this.#logDrain();
-    this.#setState(this.#inFlight.size > 0 || this.#retryQueue.length > 0 ? 'syncing' : 'idle');
-  }
-
-  #startDrainLog(): void {
-    const pending = this.#store.pending;
-    const oldest = this.#store.oldestPending();
-    // A backlog is what was pending when sync (re)started: the readings up to liveStart.
-    if (this.#drain || !oldest || oldest.seq > this.#liveStart) return;
-    const now = this.#clock();
-    this.#drain = { since: now, readings: pending, at: now, pending };
-  }
-
-  /** On each accepted batch: every drainLogIntervalMs, readings left, net rate and time to empty; then "drained". */
-  #logDrain(): void {
-    const d = this.#drain;
-    if (!d) return;
-    const now = this.#clock();
-    const oldest = this.#store.oldestPending();
-    const pending = this.#store.pending;
-    if (!oldest || oldest.seq > this.#liveStart) {
-      this.#log.info({ readings: d.readings, durationMs: now - d.since, pending }, 'backlog drained');
-      this.#drain = null;
-      return;
-    }
-    if (now - d.at < this.#config.drainLogIntervalMs) return;
-    const ratePerS = ((d.pending - pending) * 1000) / (now - d.at);
-    this.#log.info({ pending, ratePerS: Math.round(ratePerS * 10) / 10, etaS: ratePerS > 0 ? Math.ceil(pending / ratePerS) : null },
-      'draining backlog');
-    d.at = now;
-    d.pending = pending;
+    this.#drainLog.progress(this.#lanes.liveStart);
+    this.#setState(this.#inFlight.size > 0 || this.#lanes.queuedRetries > 0 ? 'syncing' : 'idle');
   }
 
   #fail(reason: string, retryAfterMs: number | undefined): void {
@@ -617,7 +430,7 @@ export class SyncEngine {
   }
 
   #isDrained(): boolean {
-    return this.#store.pending === 0 && this.#inFlight.size === 0 && this.#retryQueue.length === 0
+    return this.#store.pending === 0 && this.#inFlight.size === 0 && this.#lanes.queuedRetries === 0
       && this.#store.pendingAlerts(1).length === 0 && this.#store.pendingGaps(1).length === 0;
   }
 
@@ -626,17 +439,4 @@ export class SyncEngine {
     this.#idleWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-/** Marks a batch's readings historical; a new body needs a new Idempotency-Key. */
-function relabelAsBacklog(b: Batch): void {
-  b.lane = 'backlog';
-  for (const r of b.readings) r.historical = true;
-  b.id = randomUUID();
-  b.gz = undefined;
-}
-
-function stripEstimate(r: PendingReading): Reading {
-  const { sizeEstimate: _s, ...reading } = r;
-  return reading;
 }

@@ -8,6 +8,7 @@ import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
 import t from 'tap';
 import { request } from 'undici';
 import { connect, endClient, publish, removeDir, startGateway, tempDir } from '../helpers/gateway.js';
+import { Gateway } from '../../gateway/gateway.js';
 
 async function getJson(port: number, path: string): Promise<{ status: number; body: any }> {
   const res = await request(`http://127.0.0.1:${port}${path}`);
@@ -256,4 +257,20 @@ t.test('an announced oversize packet closes the connection before its body arriv
   const client = await connect(gw.mqttPort);
   await publish(client, 'telemetry/ok/s', '1');
   await endClient(client);
+});
+
+t.test('components start in one listed order and a failed start leaves nothing running', async (t) => {
+  const dir = tempDir();
+  const gw = await startGateway(dir);
+  t.same(gw.components, ['outbox', 'pipeline', 'sync-store', 'scoring', 'scoring-stage', 'devices', 'origin-api', 'broker', 'http', 'sync',
+    'retention', 'status-feed', 'budget'].filter((name) => gw.scoring !== undefined || !name.startsWith('scoring')));
+  const port = gw.httpPort;
+  await gw.stop();
+  // The same HTTP port is taken now: the second gateway fails at 'http' and stops what it had started.
+  const blocker = await startGateway(dir);
+  t.teardown(async () => { await blocker.stop(); removeDir(dir); });
+  const second = new Gateway({ config: { ...blocker.config, dataDir: join(dir, 'second'), http: { ...blocker.config.http, port: blocker.httpPort } }, log: blocker.log });
+  await t.rejects(second.start(), /EADDRINUSE/);
+  t.notOk(second.outbox.isOpen, 'the outbox opened before the failure is closed again');
+  t.ok(port > 0);
 });
