@@ -1,3 +1,4 @@
+/** The one way both programs log: pino, JSON lines, secrets redacted. */
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };

@@ -1,7 +1,7 @@
 /**
  * Generates the configuration reference (docs/configuration.md) and the commented example configs
  * (deploy/*.example.json) from the zod schemas, and embeds the metrics, error and command tables
- * (shared/reference-docs.ts) in the README, so documentation cannot drift from the code.
+ * (deploy/docs/reference-docs.ts) in the README, so documentation cannot drift from the code.
  * `npm run docs:config` writes them; a test fails when they are stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { envNameFor, type FlagSpec } from '../../shared/config-layers.js';
 import { projectRoot } from '../../shared/version.js';
+import { layoutReference, moduleMap } from './layout-docs.js';
 import { cliReference, errorsReference, metricsReference, mlBodiesReference } from './reference-docs.js';
 
 interface JsonSchema {
@@ -142,10 +143,12 @@ export async function generate(): Promise<Record<string, string>> {
   readme = embed(readme, 'metrics-reference', await metricsReference());
   readme = embed(readme, 'error-reference', errorsReference());
   readme = embed(readme, 'cli-reference', cli.table);
+  readme = embed(readme, 'layout', layoutReference());
   return {
     'README.md': readme,
     'docs/configuration.md': doc,
     'docs/cli.md': `${cli.page.trimEnd()}\n`,
+    'docs/modules.md': moduleMap(),
     'docs/origin-api.md': embed(readFileSync(join(projectRoot, 'docs/origin-api.md'), 'utf8'), 'ml-bodies', await mlBodiesReference()),
     // Defaults that depend on the machine or the checkout are left unset (commented out) in the example.
     'deploy/gateway.example.json': exampleConfig(gatewayConfigSchema,

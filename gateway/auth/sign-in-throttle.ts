@@ -10,7 +10,7 @@
  * Keyed by client id it would let anyone lock a named device out; it is keyed by address and user instead.
  */
 
-/** mqtt.authThrottle of the gateway config (gateway/security-config.ts: meanings and defaults live there). */
+/** mqtt.authThrottle of the gateway config (gateway/config/security-config.ts: meanings and defaults live there). */
 export interface SignInThrottleConfig {
   userFreeFailures: number;
   addressFreeFailures: number;

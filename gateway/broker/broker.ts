@@ -27,7 +27,7 @@ export interface BrokerConfig {
   maxPacketSize: number;
   maxClients: number;
   connectTimeoutMs: number;
-  // Hardening (gateway/security-config.ts, where the defaults are).
+  // Hardening (gateway/config/security-config.ts, where the defaults are).
   drainTimeoutMs: number;
   maxInflightInbound: number;
   maxConnectSize: number;

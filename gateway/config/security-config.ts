@@ -1,5 +1,5 @@
 /**
- * The gateway's hardening options, spread into gateway/config.ts's schema: MQTT over TLS and WebSocket,
+ * The gateway's hardening options, spread into gateway/config/config.ts's schema: MQTT over TLS and WebSocket,
  * Aedes' flow-control limits, authentication-failure throttling, and the HTTP exposure rule (the HTTP server binds
  * to loopback unless a technician password protects it).
  */

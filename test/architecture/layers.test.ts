@@ -4,30 +4,16 @@
  * - no cycle between files;
  * - between folders, imports only point down: for an import from A to B, take their deepest common folder C and
  *   the entries of C each one lies in (a subfolder, or "." for C's own files); B's entry must sit in a lower
- *   layer of C than A's. Peers in one layer do not import each other. `LAYERS` below is the map a newcomer
- *   reads: every folder with subfolders is listed, lowest layer first.
+ *   layer of C than A's. Peers in one layer do not import each other. `LAYERS` (deploy/docs/program-map.ts) is
+ *   the map a newcomer reads: every folder with subfolders is listed, lowest layer first.
  */
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import t from 'tap';
 import ts from 'typescript';
+import { sourceFolders } from '../../deploy/docs/layout-docs.js';
+import { FOLDERS, LAYERS } from '../../deploy/docs/program-map.js';
 import { projectRoot } from '../../shared/version.js';
-
-export const LAYERS: Record<string, string[][]> = {
-  // The contract and small utilities at the bottom; the two programs beside each other; the trainers evaluate
-  // with the gateway's loader; deploy/ (the `smartmaint` command, the demo, the reference docs) assembles them all.
-  '.': [['shared'], ['cloud', 'gateway'], ['models'], ['deploy']],
-  shared: [['.'], ['ml']],
-  gateway: [
-    ['config'], ['metrics'], ['auth'], ['outbox'], ['events'], ['ingest'], ['devices'], ['broker'],
-    ['scoring'], ['sync'], ['status'], ['http'], ['tools'], ['.'],
-  ],
-  'gateway/http': [['support'], ['routes'], ['origin'], ['.']],
-  'gateway/tools': [['simulate'], ['bench']],
-  cloud: [['config'], ['metrics'], ['store'], ['auth'], ['ingest'], ['fleet'], ['http'], ['routes'], ['.']],
-  models: [['onnx'], ['train']],
-  deploy: [['demo'], ['cli'], ['docs']],
-};
 
 const PROGRAM_FOLDERS = ['shared', 'cloud', 'gateway', 'models', 'deploy'];
 
@@ -148,4 +134,12 @@ t.test('the rule itself', async (t) => {
   t.match(layerProblem('shared/errors.ts', 'gateway/outbox/outbox.ts'), /sits above/, 'the contract reaching into a program');
   t.match(layerProblem('gateway/x/y.ts', 'gateway/outbox/z.ts'), /missing from LAYERS/, 'an unlisted folder');
   t.same(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])), [['a', 'b', 'c']], 'a loop of three');
+});
+
+t.test('every folder of sources is on the program map, and the map names no folder that is gone', async (t) => {
+  const folders = sourceFolders();
+  t.same(folders.filter((f) => FOLDERS[f] === undefined), [], 'folders without a line in FOLDERS');
+  t.same(Object.keys(FOLDERS).filter((f) => !folders.includes(f)), [], 'FOLDERS lines of folders that are gone');
+  const listed = Object.entries(LAYERS).flatMap(([parent, layers]) => layers.flat().filter((e) => e !== '.').map((e) => (parent === '.' ? e : `${parent}/${e}`)));
+  t.same(listed.filter((f) => !folders.includes(f)), [], 'LAYERS entries of folders that are gone');
 });

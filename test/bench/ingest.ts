@@ -5,7 +5,7 @@
  *   (b) bare Aedes (lib/bare-aedes.ts: the broker the gateway builds on, no storage, no hooks), counting what
  *       it receives; it shows what the gateway's storage and hooks cost on top of its broker;
  *   (c) the gateway (dist/deploy/cli/smartmaint.js gateway, power-loss durability by default) storing into its outbox.
- * Load from the raw-socket driver (gateway/bench, the `smartmaint bench mqtt` engine): QoS 0 and QoS 1, numeric
+ * Load from the raw-socket driver (gateway/tools/bench, the `smartmaint bench mqtt` engine): QoS 0 and QoS 1, numeric
  * and ~100-byte JSON payloads, mqtt-benchmark's style (100 clients, one QoS 1 message in flight each) and a paced
  * run at --rate msgs/s (QoS 1, PUBACK p50/p99/p99.9 at a fixed load). Load from the Paho Go client
  * (test/helpers/paho-go): paho-go-100x500, what mqtt-benchmark itself does (100 clients × 500 QoS 1 messages, one

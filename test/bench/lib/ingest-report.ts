@@ -13,7 +13,7 @@ export interface RunResult {
   system: SystemName;
   scenario: string;
   round: number;
-  /** The load client: the raw-socket driver (gateway/bench) or the Paho Go client. */
+  /** The load client: the raw-socket driver (gateway/tools/bench) or the Paho Go client. */
   driver: 'node' | 'paho-go';
   sent: number;
   /** Driver successes: PUBACKs at QoS 1, completed writes at QoS 0. */

@@ -59,3 +59,11 @@ t.test('the hand-written security limits quote the schema\'s rate-limit defaults
   const security = readFileSync(join(projectRoot, 'docs/security.md'), 'utf8');
   t.match(security, `| \`auth.rateLimit\` | ${auth.rateLimit.requestsPerSecond} req/s, burst ${auth.rateLimit.burst}, per key |`);
 });
+
+t.test('every source file the README names exists', async (t) => {
+  const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+  const named = [...new Set([...readme.matchAll(/`((?:gateway|cloud|shared|models|deploy|test)\/[\w./-]+\.ts)`/g)].map((m) => m[1]!))];
+  t.ok(named.length > 20, 'the README names the files of a reading\'s walk');
+  const { existsSync } = await import('node:fs');
+  t.same(named.filter((f) => !existsSync(join(projectRoot, f))), [], 'files named in the README that do not exist');
+});

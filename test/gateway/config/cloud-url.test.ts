@@ -1,5 +1,5 @@
 /**
- * The cloud URL carries the gateway's key (gateway/sync/cloud-url.ts): plain http:// to another host is a config
+ * The cloud URL carries the gateway's key (gateway/config/cloud-url.ts): plain http:// to another host is a config
  * error unless sync.allowInsecureHttp (then a warning); credentials in the URL never reach the log or the
  * health answers.
  */

@@ -1,6 +1,6 @@
 /**
  * The origin's ML endpoints over real HTTP, with a small fake implementing the scoring engine's interface
- * (gateway/api/model-service.ts), and check_drift over readings stored through the real pipeline.
+ * (gateway/scoring/model-service.ts), and check_drift over readings stored through the real pipeline.
  */
 import t from 'tap';
 import { pino } from 'pino';

@@ -1,5 +1,5 @@
 /**
- * One authentication decision for every gateway HTTP route (gateway/http/access.ts): with a technician password,
+ * One authentication decision for every gateway HTTP route (gateway/http/support/access.ts): with a technician password,
  * every route in the fastify route table that is not on the allow-list answers 401 without credentials; the
  * right credential class opens each; failed HTTP credentials are throttled like MQTT CONNECTs.
  */

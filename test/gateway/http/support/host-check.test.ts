@@ -1,5 +1,5 @@
 /**
- * DNS rebinding (gateway/http/host-check.ts): the gateway answers only to IP addresses, localhost and the names
+ * DNS rebinding (gateway/http/support/host-check.ts): the gateway answers only to IP addresses, localhost and the names
  * in http.allowedHosts; any other Host header gets 421 before anything else is looked at.
  */
 import { request } from 'node:http';
