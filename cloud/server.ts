@@ -15,7 +15,7 @@ import type { CloudConfig } from './config/config.js';
 import type { CloudContext } from './http/context.js';
 import { registerAuth } from './http/auth-hook.js';
 import { registerJsonParser } from './http/body.js';
-import { HttpError, errorBody, sendError } from './http/errors.js';
+import { installErrorHandlers } from '../shared/http-errors.js';
 import { CloudMetrics } from './metrics/metrics.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { fleetViewRoutes } from './routes/fleet-view.js';
@@ -112,22 +112,11 @@ export function build(deps: CloudDeps): CloudApp {
   registerJsonParser(app, config.http);
   registerAuth(app, ctx);
 
-  app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    if (err instanceof HttpError) {
-      if (err.status >= 500) req.log.error({ err, cause: err.cause, url: req.url }, 'request failed');
-      return sendError(reply, err);
-    }
-    const known = err.code ? FASTIFY_CODES[err.code] : undefined;
-    if (known) return reply.code(known.status).send(errorBody(known.code, known.message));
-    const status = err.statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send(errorBody(ERROR_CODES.invalidRequest, 'invalid request'));
-    }
-    req.log.error({ err, url: req.url }, 'unhandled error');
-    return reply.code(500).send(errorBody(ERROR_CODES.internal, 'internal error'));
-  });
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(errorBody(ERROR_CODES.notFound, `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`));
+  installErrorHandlers(app, {
+    notFound: ERROR_CODES.notFound,
+    invalidRequest: ERROR_CODES.invalidRequest,
+    internal: ERROR_CODES.internal,
+    fastify: FASTIFY_CODES,
   });
 
   ingestRoute(app, ctx);

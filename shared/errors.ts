@@ -106,14 +106,18 @@ export function redactUrl(url: string): string {
 }
 
 export interface ErrorCodeDoc {
-  /** Who reports it: the CLI, the gateway daemon, its HTTP API (with the HTTP status), a model. */
+  /** Who reports it: the CLI, the gateway daemon, its HTTP API, the cloud's API, a model. */
   where: string;
+  /** The HTTP status it is answered with, for codes an HTTP API sends. */
+  status?: number;
   meaning: string;
 }
 
 /**
- * Every `SMARTMAINT_*` code the gateway and the CLI report, in one place: the README's error table is generated
- * from it, and a test fails when the sources use a code that is not listed here.
+ * Every code either program reports, in one place: the gateway's and the CLI's `SMARTMAINT_*` codes and the cloud
+ * API's wire codes (shared/protocol.ts names them for the gateway's sync). The README's error table is generated
+ * from it, an HttpError takes its status from here (http-errors.ts), and a test fails when the sources use a code
+ * that is not listed.
  */
 export const ERROR_CODES: Readonly<Record<string, ErrorCodeDoc>> = Object.freeze({
   SMARTMAINT_CONFIG_INVALID: { where: 'CLI', meaning: 'a configuration field is invalid; every bad field is listed with its path (exit 2)' },
@@ -123,26 +127,41 @@ export const ERROR_CODES: Readonly<Record<string, ErrorCodeDoc>> = Object.freeze
   SMARTMAINT_DEVICE_EXISTS: { where: 'CLI (`devices add`)', meaning: 'a device with this id exists; use `devices passwd` or remove it first' },
   SMARTMAINT_DEVICE_NOT_FOUND: { where: 'CLI (`devices`)', meaning: 'no device with this id' },
   SMARTMAINT_ACL_PATTERN_INVALID: { where: 'CLI (`devices add --allow`)', meaning: 'an allow entry is neither a valid topic filter nor an asset glob' },
-  SMARTMAINT_STORAGE_FAILED: { where: 'gateway; HTTP 503', meaning: 'the outbox could not commit; QoS 1 not acknowledged, health 503 (retryable)' },
-  SMARTMAINT_OUTBOX_FULL: { where: 'gateway; HTTP 503', meaning: 'the disk budget refuses new readings (`reject-new`) (retryable)' },
-  SMARTMAINT_SHUTTING_DOWN: { where: 'gateway; HTTP 503', meaning: 'work handed to a stopping component (retryable)' },
-  SMARTMAINT_BUSY: { where: 'gateway HTTP 503 (Retry-After)', meaning: 'ingest is paused: too many readings wait for the outbox writer; retry shortly' },
-  SMARTMAINT_AUTH_THROTTLED: { where: 'gateway HTTP 429', meaning: 'too many failed sign-ins from this address or for this user; retry later' },
-  SMARTMAINT_HOST_NOT_ALLOWED: { where: 'gateway HTTP 421', meaning: 'the Host header names neither an IP address, localhost nor an entry of http.allowedHosts' },
-  SMARTMAINT_INVALID_REQUEST: { where: 'gateway HTTP 400/422', meaning: 'query or body does not validate; `issues` lists every bad field' },
-  SMARTMAINT_UNSUPPORTED_MEDIA_TYPE: { where: 'gateway HTTP 415', meaning: 'the ingest body is not `application/json`' },
-  SMARTMAINT_BODY_TOO_LARGE: { where: 'gateway HTTP 413', meaning: 'the body exceeds `api.maxBodyBytes`' },
-  SMARTMAINT_BATCH_TOO_LARGE: { where: 'gateway HTTP 413', meaning: 'more readings in one body than `api.maxBatchItems`' },
-  SMARTMAINT_UNAUTHORIZED: { where: 'gateway HTTP 401', meaning: 'no or unknown device credential (ingest) or technician password (pages)' },
-  SMARTMAINT_FORBIDDEN: { where: 'gateway HTTP 403', meaning: 'the device\'s ACL does not allow writing these assets' },
-  SMARTMAINT_IDEMPOTENCY_IN_FLIGHT: { where: 'gateway HTTP 409', meaning: 'a request with the same Idempotency-Key is still being processed' },
-  SMARTMAINT_IDEMPOTENCY_KEY_REUSED: { where: 'gateway HTTP 422', meaning: 'the Idempotency-Key was used before with another body' },
-  SMARTMAINT_NOT_FOUND: { where: 'gateway HTTP 404', meaning: 'no such route' },
-  SMARTMAINT_MODEL_NOT_FOUND: { where: 'gateway HTTP 404; models', meaning: 'no loaded model (or active version) of that name' },
-  SMARTMAINT_MODEL_FEATURES_MISMATCH: { where: 'gateway HTTP 422', meaning: 'predict: the features do not match the model\'s; `missing` and `extra` name them' },
-  SMARTMAINT_MODEL_FEATURES_INVALID: { where: 'gateway HTTP 422', meaning: 'predict: a feature value is not a finite number' },
-  SMARTMAINT_MODELS_UNAVAILABLE: { where: 'gateway HTTP 503', meaning: 'scoring is off on this gateway (`scoring.enabled`, `--no-scoring`)' },
+  SMARTMAINT_STORAGE_FAILED: { status: 503, where: 'gateway; HTTP 503', meaning: 'the outbox could not commit; QoS 1 not acknowledged, health 503 (retryable)' },
+  SMARTMAINT_OUTBOX_FULL: { status: 503, where: 'gateway; HTTP 503', meaning: 'the disk budget refuses new readings (`reject-new`) (retryable)' },
+  SMARTMAINT_SHUTTING_DOWN: { status: 503, where: 'gateway; HTTP 503', meaning: 'work handed to a stopping component (retryable)' },
+  SMARTMAINT_BUSY: { status: 503, where: 'gateway HTTP 503 (Retry-After)', meaning: 'ingest is paused: too many readings wait for the outbox writer; retry shortly' },
+  SMARTMAINT_AUTH_THROTTLED: { status: 429, where: 'gateway HTTP 429', meaning: 'too many failed sign-ins from this address or for this user; retry later' },
+  SMARTMAINT_HOST_NOT_ALLOWED: { status: 421, where: 'gateway HTTP 421', meaning: 'the Host header names neither an IP address, localhost nor an entry of http.allowedHosts' },
+  SMARTMAINT_INVALID_REQUEST: { status: 400, where: 'gateway HTTP 400/422', meaning: 'query or body does not validate; `issues` lists every bad field' },
+  SMARTMAINT_UNSUPPORTED_MEDIA_TYPE: { status: 415, where: 'gateway HTTP 415', meaning: 'the ingest body is not `application/json`' },
+  SMARTMAINT_BODY_TOO_LARGE: { status: 413, where: 'gateway HTTP 413', meaning: 'the body exceeds `api.maxBodyBytes`' },
+  SMARTMAINT_BATCH_TOO_LARGE: { status: 413, where: 'gateway HTTP 413', meaning: 'more readings in one body than `api.maxBatchItems`' },
+  SMARTMAINT_UNAUTHORIZED: { status: 401, where: 'gateway HTTP 401', meaning: 'no or unknown device credential (ingest) or technician password (pages)' },
+  SMARTMAINT_FORBIDDEN: { status: 403, where: 'gateway HTTP 403', meaning: 'the device\'s ACL does not allow writing these assets' },
+  SMARTMAINT_IDEMPOTENCY_IN_FLIGHT: { status: 409, where: 'gateway HTTP 409', meaning: 'a request with the same Idempotency-Key is still being processed' },
+  SMARTMAINT_IDEMPOTENCY_KEY_REUSED: { status: 422, where: 'gateway HTTP 422', meaning: 'the Idempotency-Key was used before with another body' },
+  SMARTMAINT_NOT_FOUND: { status: 404, where: 'gateway HTTP 404', meaning: 'no such route' },
+  SMARTMAINT_MODEL_NOT_FOUND: { status: 404, where: 'gateway HTTP 404; models', meaning: 'no loaded model (or active version) of that name' },
+  SMARTMAINT_MODEL_FEATURES_MISMATCH: { status: 422, where: 'gateway HTTP 422', meaning: 'predict: the features do not match the model\'s; `missing` and `extra` name them' },
+  SMARTMAINT_MODEL_FEATURES_INVALID: { status: 422, where: 'gateway HTTP 422', meaning: 'predict: a feature value is not a finite number' },
+  SMARTMAINT_MODELS_UNAVAILABLE: { status: 503, where: 'gateway HTTP 503', meaning: 'scoring is off on this gateway (`scoring.enabled`, `--no-scoring`)' },
   SMARTMAINT_MODEL_INVALID: { where: 'models', meaning: 'a model folder is refused (manifest, ONNX graph or their agreement); `problems` lists why' },
   SMARTMAINT_MODEL_RUN_FAILED: { where: 'models', meaning: 'a model failed to score a batch (counts towards rollback)' },
-  SMARTMAINT_INTERNAL: { where: 'gateway HTTP 500', meaning: 'an unexpected error (details only in the log)' },
+  SMARTMAINT_INTERNAL: { status: 500, where: 'gateway HTTP 500', meaning: 'an unexpected error (details only in the log)' },
+  // The cloud API (its answers to gateways and operators); the names the gateway's sync uses are in protocol.ts.
+  INVALID_BATCH: { status: 400, where: 'cloud HTTP 400', meaning: 'the body is not an ingest batch; `issues` lists every bad path' },
+  INVALID_REQUEST: { status: 400, where: 'cloud HTTP 400', meaning: 'bad query, parameters or heartbeat; `issues` lists every bad field' },
+  INVALID_ENCODING: { status: 400, where: 'cloud HTTP 400', meaning: 'corrupt gzip or JSON, or an empty body' },
+  UNAUTHENTICATED: { status: 401, where: 'cloud HTTP 401', meaning: 'no API key, or an unknown one' },
+  FORBIDDEN: { status: 403, where: 'cloud HTTP 403', meaning: 'the key is not valid for this gateway or this endpoint' },
+  KEY_REVOKED: { status: 403, where: 'cloud HTTP 403', meaning: 'the key was revoked' },
+  NOT_FOUND: { status: 404, where: 'cloud HTTP 404', meaning: 'no such route or gateway' },
+  IDEMPOTENCY_IN_FLIGHT: { status: 409, where: 'cloud HTTP 409', meaning: 'a batch with the same Idempotency-Key is still being processed (retryable)' },
+  PAYLOAD_TOO_LARGE: { status: 413, where: 'cloud HTTP 413', meaning: 'the body, or the decompressed body, is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, where: 'cloud HTTP 415', meaning: 'not JSON, or a content coding other than gzip' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, where: 'cloud HTTP 422', meaning: 'the Idempotency-Key was used before with another body (the gateway resends under a new key)' },
+  RATE_LIMITED: { status: 429, where: 'cloud HTTP 429 (Retry-After)', meaning: 'the per-key rate limit is exceeded; retry after the given time' },
+  INTERNAL: { status: 500, where: 'cloud HTTP 500', meaning: 'an unexpected error (details only in the log)' },
+  UNAVAILABLE: { status: 503, where: 'cloud HTTP 503', meaning: 'storage unavailable, or the server is shutting down (retryable)' },
 });

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../../shared/protocol.js';
 import { presentedKey, type Principal } from '../auth/authenticator.js';
 import type { CloudContext } from './context.js';
-import { HttpError, sendError } from './errors.js';
+import { HttpError, sendError } from '../../shared/http-errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

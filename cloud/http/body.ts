@@ -6,7 +6,7 @@
 import { gunzip, gunzipSync, type InputType, type ZlibOptions } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../../shared/protocol.js';
-import { HttpError } from './errors.js';
+import { HttpError } from '../../shared/http-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

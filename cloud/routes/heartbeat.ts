@@ -4,7 +4,7 @@ import { formatIssues } from '../../shared/config-layers.js';
 import { API_PREFIX, ERROR_CODES, heartbeatSchema } from '../../shared/protocol.js';
 import type { CloudContext } from '../http/context.js';
 import { requireGateway } from '../http/auth-hook.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError } from '../../shared/http-errors.js';
 import { storage } from './ingest.js';
 
 export function heartbeatRoute(app: FastifyInstance, ctx: CloudContext): void {

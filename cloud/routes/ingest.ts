@@ -16,7 +16,7 @@ import {
   ingestEnvelopeSchema,
 } from '../../shared/protocol.js';
 import type { CloudContext } from '../http/context.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError } from '../../shared/http-errors.js';
 import { requireGateway } from '../http/auth-hook.js';
 import { checkReading } from '../ingest/validate-reading.js';
 import type { IngestResult, IngestWrite, ReadingRow } from '../store/store.js';

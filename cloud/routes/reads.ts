@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { formatIssues } from '../../shared/config-layers.js';
 import { ERROR_CODES, GATEWAY_ID_PATTERN, LIMITS, PATHS } from '../../shared/protocol.js';
 import type { CloudContext } from '../http/context.js';
-import { HttpError } from '../http/errors.js';
+import { HttpError } from '../../shared/http-errors.js';
 import { storage } from './ingest.js';
 
 const ms = z.coerce.number().int().min(0).max(8.64e15);

@@ -44,8 +44,10 @@ export async function metricsReference(): Promise<string> {
 }
 
 export function errorsReference(): string {
-  const lines = ['| code | where | meaning |', '| --- | --- | --- |'];
-  for (const [code, doc] of Object.entries(ERROR_CODES)) lines.push(`| \`${code}\` | ${doc.where} | ${doc.meaning.replace(/\|/g, '\\|')} |`);
+  const lines = ['| code | HTTP | where | meaning |', '| --- | --- | --- | --- |'];
+  for (const [code, doc] of Object.entries(ERROR_CODES)) {
+    lines.push(`| \`${code}\` | ${doc.status ?? '—'} | ${doc.where} | ${doc.meaning.replace(/\|/g, '\\|')} |`);
+  }
   return lines.join('\n');
 }
 

@@ -5,7 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { SignInThrottle } from '../auth/sign-in-throttle.js';
 import { installAccessControl } from './support/access.js';
-import { installErrorHandlers } from './support/errors.js';
+import { installGatewayErrorHandlers } from './support/errors.js';
 import { installHostCheck } from './support/host-check.js';
 import { installHttpHardening } from './support/hardening.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -27,7 +27,7 @@ export async function buildGatewayHttp(deps: GatewayHttpDeps): Promise<FastifyIn
     // slow-header client would hold its socket for up to 40 s instead of the 10 s set in hardening.ts.
     http: { connectionsCheckingInterval: 1_000 },
   });
-  installErrorHandlers(app);
+  installGatewayErrorHandlers(app);
   installHttpHardening(app);
   installHostCheck(app, deps.access.allowedHosts);
   installAccessControl(app, { ...deps.access, throttle: new SignInThrottle(deps.access.throttle, deps.clock) });

@@ -209,8 +209,8 @@ t.test('read API pages by cursor and filters', async (t) => {
   const bad = await getJson(gw.httpPort, '/api/v1/readings?limit=0&from=yesterday&bogus=1');
   t.equal(bad.status, 400);
   t.equal(bad.body.error.code, 'SMARTMAINT_INVALID_REQUEST');
-  t.match(bad.body.error.issues.join('\n'), /limit/);
-  t.match(bad.body.error.issues.join('\n'), /from/);
+  t.match(bad.body.error.issues.map((i: any) => i.path).join('\n'), /limit/);
+  t.match(bad.body.error.issues.map((i: any) => i.path).join('\n'), /from/);
   const missing = await getJson(gw.httpPort, '/api/v1/nope');
   t.equal(missing.status, 404);
   t.equal(missing.body.error.code, 'SMARTMAINT_NOT_FOUND');

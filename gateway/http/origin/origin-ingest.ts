@@ -11,7 +11,7 @@ import type { OriginApiContext } from './origin-context.js';
 import { decodeOriginBody, TooManyItemsError } from '../../ingest/origin-decode.js';
 import type { HttpEvent } from '../../outbox/http-events.js';
 import type { OutboxEntry } from '../../outbox/outbox.js';
-import { sendError } from '../support/errors.js';
+import { HttpError, sendError } from '../support/errors.js';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash } from '../support/idempotency.js';
 
 export const INGEST_PATH = '/api/v1/data/ingest';
@@ -40,16 +40,16 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
     errorHandler: (err: FastifyError, _request, reply) => {
       const code = err.code ?? '';
       if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        return answered(sendError(reply, 413, 'SMARTMAINT_BODY_TOO_LARGE', `body exceeds ${ctx.config.maxBodyBytes} bytes`), 413);
+        return answered(sendError(reply, new HttpError(413, 'SMARTMAINT_BODY_TOO_LARGE', `body exceeds ${ctx.config.maxBodyBytes} bytes`)), 413);
       }
       if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-        return answered(sendError(reply, 415, 'SMARTMAINT_UNSUPPORTED_MEDIA_TYPE', 'send application/json'), 415);
+        return answered(sendError(reply, new HttpError(415, 'SMARTMAINT_UNSUPPORTED_MEDIA_TYPE', 'send application/json')), 415);
       }
       if (code.startsWith('FST_ERR_CTP_') || err instanceof SyntaxError) {
-        return answered(sendError(reply, 422, 'SMARTMAINT_INVALID_REQUEST', 'body is not valid JSON', { issues: [`(root): ${err.message}`] }), 422);
+        return answered(sendError(reply, new HttpError(422, 'SMARTMAINT_INVALID_REQUEST', 'body is not valid JSON', { issues: [{ path: '(root)', message: err.message }] })), 422);
       }
       ctx.log.error({ err }, 'ingest request failed');
-      return answered(sendError(reply, 500, 'SMARTMAINT_INTERNAL', 'internal error'), 500);
+      return answered(sendError(reply, new HttpError(500, 'SMARTMAINT_INTERNAL', 'internal error')), 500);
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const started = performance.now();
@@ -61,12 +61,12 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
       try {
         decoded = decodeOriginBody(request.body, now, ctx.decodeLimits);
       } catch (err) {
-        if (err instanceof TooManyItemsError) return answered(sendError(reply, 413, 'SMARTMAINT_BATCH_TOO_LARGE', err.message), 413);
+        if (err instanceof TooManyItemsError) return answered(sendError(reply, new HttpError(413, 'SMARTMAINT_BATCH_TOO_LARGE', err.message)), 413);
         throw err;
       }
       if (!decoded.ok) {
         stats.rejected.inc({ reason: 'invalid' });
-        return answered(sendError(reply, 422, 'SMARTMAINT_INVALID_REQUEST', 'reading does not validate', { issues: decoded.issues }), 422);
+        return answered(sendError(reply, new HttpError(422, 'SMARTMAINT_INVALID_REQUEST', 'reading does not validate', { issues: decoded.issues })), 422);
       }
       const denied = new Set<string>();
       for (const item of decoded.items) {
@@ -74,13 +74,13 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
       }
       if (denied.size > 0) {
         deviceMetrics.aclDenied.inc({ transport: 'http', action: 'write' }, denied.size);
-        return answered(sendError(reply, 403, 'SMARTMAINT_FORBIDDEN', `device ${device.id} may not write ${[...denied].slice(0, 20).join(', ')}`,
-          { denied: [...denied].slice(0, 100) }), 403);
+        return answered(sendError(reply, new HttpError(403, 'SMARTMAINT_FORBIDDEN', `device ${device.id} may not write ${[...denied].slice(0, 20).join(', ')}`,
+          { denied: [...denied].slice(0, 100) })), 403);
       }
       // Backpressure: too much waits for the outbox writer (outbox.maxQueuedReadings / maxQueuedBytes).
       if (ctx.pipeline.paused) {
         reply.header('retry-after', '1');
-        return answered(sendError(reply, 503, 'SMARTMAINT_BUSY', 'the gateway is behind on storing readings; retry shortly'), 503);
+        return answered(sendError(reply, new HttpError(503, 'SMARTMAINT_BUSY', 'the gateway is behind on storing readings; retry shortly')), 503);
       }
 
       const keyHeader = request.headers['idempotency-key'];
@@ -99,14 +99,14 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
       const bodyText = JSON.stringify(body);
       if (keyHeader !== undefined) {
         if (typeof keyHeader !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(keyHeader)) {
-          return answered(sendError(reply, 422, 'SMARTMAINT_INVALID_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters',
-            { issues: ['Idempotency-Key: must be 1-255 visible ASCII characters'] }), 422);
+          return answered(sendError(reply, new HttpError(422, 'SMARTMAINT_INVALID_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters',
+            { issues: [{ path: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' }] })), 422);
         }
         const hash = requestHash(request.body);
         const decision = ctx.idempotency.begin(device.id, keyHeader, hash);
         if (decision.kind === 'conflict') {
-          return answered(sendError(reply, decision.status, decision.status === 409 ? 'SMARTMAINT_IDEMPOTENCY_IN_FLIGHT' : 'SMARTMAINT_IDEMPOTENCY_KEY_REUSED',
-            decision.message), decision.status);
+          return answered(sendError(reply, new HttpError(decision.status, decision.status === 409 ? 'SMARTMAINT_IDEMPOTENCY_IN_FLIGHT' : 'SMARTMAINT_IDEMPOTENCY_KEY_REUSED',
+            decision.message)), decision.status);
         }
         if (decision.kind === 'replay') {
           stats.duplicates.inc();
@@ -128,11 +128,11 @@ export function registerOriginIngest(app: FastifyInstance, ctx: OriginApiContext
         const code = errorCode(err);
         if (code === 'SMARTMAINT_OUTBOX_FULL') {
           reply.header('retry-after', String(ctx.retryAfterFullSeconds));
-          return answered(sendError(reply, 429, code, (err as Error).message), 429);
+          return answered(sendError(reply, new HttpError(429, code, (err as Error).message)), 429);
         }
         reply.header('retry-after', '1');
-        return answered(sendError(reply, 503, code === 'SMARTMAINT_INTERNAL' ? 'SMARTMAINT_STORAGE_FAILED' : code,
-          'the reading could not be stored; nothing was kept, retry'), 503);
+        return answered(sendError(reply, new HttpError(503, code === 'SMARTMAINT_INTERNAL' ? 'SMARTMAINT_STORAGE_FAILED' : code,
+          'the reading could not be stored; nothing was kept, retry')), 503);
       } finally {
         release?.();
       }

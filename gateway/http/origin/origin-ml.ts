@@ -10,7 +10,7 @@ import type { OriginApiContext } from './origin-context.js';
 import { ksTwoSample } from '../../scoring/ks.js';
 import { DEFAULT_MODELS, type ModelService, type ModelServiceListing } from '../../scoring/model-service.js';
 import { round3 } from '../../metrics/api-stats.js';
-import { sendError, sendInvalid } from '../support/errors.js';
+import { HttpError, sendError, sendInvalid } from '../support/errors.js';
 
 const name = z.string().min(1).max(128);
 const features = z.record(z.string().min(1).max(128), z.number()).describe('feature name → number, the model manifest\'s feature names');
@@ -62,10 +62,10 @@ function primary(outputs: Record<string, number>, listing: ModelServiceListing |
 function modelError(reply: FastifyReply, err: unknown): FastifyReply {
   const e = err as { code?: string; message?: string; missing?: readonly string[]; extra?: readonly string[] };
   if (e.code === 'SMARTMAINT_MODEL_FEATURES_MISMATCH') {
-    return sendError(reply, 422, e.code, e.message ?? 'features do not match the model', { missing: e.missing ?? [], extra: e.extra ?? [] });
+    return sendError(reply, new HttpError(422, e.code, e.message ?? 'features do not match the model', { missing: e.missing ?? [], extra: e.extra ?? [] }));
   }
-  if (e.code === 'SMARTMAINT_MODEL_FEATURES_INVALID') return sendError(reply, 422, e.code, e.message ?? 'invalid features');
-  if (e.code === 'SMARTMAINT_MODEL_NOT_FOUND') return sendError(reply, 404, e.code, e.message ?? 'no such model');
+  if (e.code === 'SMARTMAINT_MODEL_FEATURES_INVALID') return sendError(reply, new HttpError(422, e.code, e.message ?? 'invalid features'));
+  if (e.code === 'SMARTMAINT_MODEL_NOT_FOUND') return sendError(reply, new HttpError(404, e.code, e.message ?? 'no such model'));
   throw err;
 }
 
@@ -86,7 +86,7 @@ function median(sorted: readonly number[]): number {
 export function registerOriginMl(app: FastifyInstance, ctx: OriginApiContext): void {
   const engine = (reply: FastifyReply): ModelService | undefined => {
     const m = ctx.models();
-    if (!m) sendError(reply, 503, 'SMARTMAINT_MODELS_UNAVAILABLE', 'no scoring engine is running on this gateway');
+    if (!m) sendError(reply, new HttpError(503, 'SMARTMAINT_MODELS_UNAVAILABLE', 'no scoring engine is running on this gateway'));
     return m;
   };
 
@@ -103,7 +103,7 @@ export function registerOriginMl(app: FastifyInstance, ctx: OriginApiContext): v
     const m = engine(reply);
     if (!m) return reply;
     const versions = m.list().filter((x) => x.name === request.params.name);
-    if (versions.length === 0) return sendError(reply, 404, 'SMARTMAINT_MODEL_NOT_FOUND', `no model ${request.params.name}`);
+    if (versions.length === 0) return sendError(reply, new HttpError(404, 'SMARTMAINT_MODEL_NOT_FOUND', `no model ${request.params.name}`));
     return { name: request.params.name, versions: versions.map(listingJson) };
   });
 
@@ -111,7 +111,7 @@ export function registerOriginMl(app: FastifyInstance, ctx: OriginApiContext): v
     const m = engine(reply);
     if (!m) return reply;
     const active = m.list().find((x) => x.name === request.params.name && x.status === 'active');
-    if (!active) return sendError(reply, 404, 'SMARTMAINT_MODEL_NOT_FOUND', `no active version of model ${request.params.name}`);
+    if (!active) return sendError(reply, new HttpError(404, 'SMARTMAINT_MODEL_NOT_FOUND', `no active version of model ${request.params.name}`));
     return listingJson(active);
   });
 
@@ -174,8 +174,8 @@ export function registerOriginMl(app: FastifyInstance, ctx: OriginApiContext): v
     const { sensor_readings: items, sensitivity } = body.data;
     const withFeatures = items.filter((i) => typeof i === 'object' && 'features' in i).length;
     if (withFeatures > 0 && withFeatures < items.length) {
-      return sendError(reply, 422, 'SMARTMAINT_INVALID_REQUEST', 'sensor_readings must be all values or all feature sets',
-        { issues: ['sensor_readings: mixes values and feature sets'] });
+      return sendError(reply, new HttpError(422, 'SMARTMAINT_INVALID_REQUEST', 'sensor_readings must be all values or all feature sets',
+        { issues: [{ path: 'sensor_readings', message: 'mixes values and feature sets' }] }));
     }
     // Modified z-score cut-off: 3.5 at the default sensitivity 0.5 (Iglewicz & Hoaglin), 2 at 1, 5 at 0.
     const zCut = 2 + 3 * (1 - sensitivity);

@@ -14,7 +14,7 @@
 import type { FastifyInstance, FastifyReply, RouteOptions } from 'fastify';
 import type { Device, DeviceRegistry } from '../../devices/device-registry.js';
 import { authenticateRequest, type HttpAuthResult } from './device-auth.js';
-import { sendError } from './errors.js';
+import { HttpError, sendError } from './errors.js';
 import type { SignInThrottle } from '../../auth/sign-in-throttle.js';
 
 export type Access = 'open' | 'device' | 'device-or-technician' | 'technician';
@@ -87,7 +87,7 @@ export function installAccessControl(app: FastifyInstance, deps: AccessDeps): vo
     if (refused > 0) {
       deps.throttle.refused(source, user);
       reply.header('retry-after', String(Math.max(1, Math.ceil(refused / 1000))));
-      return sendError(reply, 429, 'SMARTMAINT_AUTH_THROTTLED', 'too many failed sign-ins from this address or for this user; retry later');
+      return sendError(reply, new HttpError(429, 'SMARTMAINT_AUTH_THROTTLED', 'too many failed sign-ins from this address or for this user; retry later'));
     }
 
     if (access !== 'device' && authorization?.startsWith('Basic ') && await deps.password!.check(authorization)) {
@@ -112,7 +112,7 @@ export function installAccessControl(app: FastifyInstance, deps: AccessDeps): vo
 }
 
 function unauthorized(reply: FastifyReply, realm: string, message: string): FastifyReply {
-  return sendError(reply.header('www-authenticate', realm), 401, 'SMARTMAINT_UNAUTHORIZED', message);
+  return sendError(reply.header('www-authenticate', realm), new HttpError(401, 'SMARTMAINT_UNAUTHORIZED', message));
 }
 
 /** The user name of HTTP Basic credentials, for the per-user bound; undefined for other schemes. */

@@ -1,24 +1,28 @@
-/** JSON error replies with a stable code; internals (stack, SQL) never leave the process. */
+/**
+ * The gateway's side of the shared HTTP errors (shared/http-errors.ts): its fallback codes, and the refusal of a
+ * request that does not validate.
+ */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import { formatIssues } from '../../../shared/config-layers.js';
+import { HttpError, installErrorHandlers, sendError, zodIssues } from '../../../shared/http-errors.js';
 
-export function sendError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}): FastifyReply {
-  return reply.code(status).type('application/json').send({ error: { code, message, ...extra } });
-}
+export { HttpError, sendError };
+
+/** fastify's own refusals, as the gateway's registered codes. */
+const FASTIFY_CODES = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'SMARTMAINT_BODY_TOO_LARGE', message: 'request body too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'SMARTMAINT_UNSUPPORTED_MEDIA_TYPE', message: 'unsupported Content-Type' },
+} as const;
 
 export function sendInvalid(reply: FastifyReply, error: z.ZodError, status = 400): FastifyReply {
-  return sendError(reply, status, 'SMARTMAINT_INVALID_REQUEST', 'request does not validate', { issues: formatIssues(error) });
+  return sendError(reply, new HttpError(status, 'SMARTMAINT_INVALID_REQUEST', 'request does not validate', { issues: zodIssues(error) }));
 }
 
-export function installErrorHandlers(app: FastifyInstance): void {
-  app.setNotFoundHandler((request, reply) => {
-    sendError(reply, 404, 'SMARTMAINT_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
-  });
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    const code = status < 500 && err.code ? err.code : 'SMARTMAINT_INTERNAL';
-    sendError(reply, status, code, status < 500 ? err.message : 'internal error');
+export function installGatewayErrorHandlers(app: FastifyInstance): void {
+  installErrorHandlers(app, {
+    notFound: 'SMARTMAINT_NOT_FOUND',
+    invalidRequest: 'SMARTMAINT_INVALID_REQUEST',
+    internal: 'SMARTMAINT_INTERNAL',
+    fastify: FASTIFY_CODES,
   });
 }

@@ -5,7 +5,7 @@
  * headers timeout so slow-header clients (slowloris) are cut off long before Node's 60 s default.
  */
 import type { FastifyInstance } from 'fastify';
-import { sendError } from './errors.js';
+import { HttpError, sendError } from './errors.js';
 
 export const HEADERS_TIMEOUT_MS = 10_000;
 
@@ -28,8 +28,8 @@ export function installHttpHardening(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     const coding = request.headers['content-encoding'];
     if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') {
-      return sendError(reply.header('accept-encoding', 'identity'), 415, 'SMARTMAINT_UNSUPPORTED_MEDIA_TYPE',
-        `content coding '${coding.slice(0, 32)}' is not supported; send the body uncompressed`);
+      return sendError(reply.header('accept-encoding', 'identity'), new HttpError(415, 'SMARTMAINT_UNSUPPORTED_MEDIA_TYPE',
+        `content coding '${coding.slice(0, 32)}' is not supported; send the body uncompressed`));
     }
     return undefined;
   });

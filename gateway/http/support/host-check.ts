@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { sendError } from './errors.js';
+import { HttpError, sendError } from './errors.js';
 
 /** The host part of a Host header value (no port, no IPv6 brackets), lower-cased. */
 export function hostName(header: string): string {
@@ -27,7 +27,7 @@ export function installHostCheck(app: FastifyInstance, allowedHosts: readonly st
   const allowed = new Set(allowedHosts.map((h) => h.toLowerCase()));
   app.addHook('onRequest', async (request, reply) => {
     if (hostAllowed(request.headers.host, allowed)) return undefined;
-    return sendError(reply, 421, 'SMARTMAINT_HOST_NOT_ALLOWED',
-      'this gateway does not answer to that host name; use its address, or add the name to http.allowedHosts');
+    return sendError(reply, new HttpError(421, 'SMARTMAINT_HOST_NOT_ALLOWED',
+      'this gateway does not answer to that host name; use its address, or add the name to http.allowedHosts'));
   });
 }

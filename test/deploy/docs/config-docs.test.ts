@@ -41,7 +41,11 @@ t.test('every SMARTMAINT_* code the sources use is in the error registry, and no
   const env = [...used].filter((c) => !(c in ERROR_CODES) && /^SMARTMAINT_(BROKER|CONFIG|API_KEY|DEBUG|SCORING|MODELS_DIR|DATA_DIR)$/.test(c));
   for (const e of env) used.delete(e);
   t.same([...used].filter((c) => !(c in ERROR_CODES)).sort(), [], 'codes used but not documented');
-  t.same(Object.keys(ERROR_CODES).filter((c) => !used.has(c)).sort(), [], 'codes documented but never used');
+  t.same(Object.keys(ERROR_CODES).filter((c) => c.startsWith('SMARTMAINT_') && !used.has(c)).sort(), [], 'codes documented but never used');
+  // The cloud's wire codes: the registry holds exactly the ones protocol.ts names, each with its HTTP status.
+  const { ERROR_CODES: WIRE } = await import('../../../shared/protocol.js');
+  t.same(Object.keys(ERROR_CODES).filter((c) => !c.startsWith('SMARTMAINT_')).sort(), Object.values(WIRE).sort(), 'cloud codes in the registry');
+  t.same(Object.values(WIRE).filter((c) => ERROR_CODES[c]?.status === undefined), [], 'cloud codes without an HTTP status');
 });
 
 t.test('the generated tables hold what the issue found missing', async (t) => {

@@ -1,5 +1,8 @@
 import t from 'tap';
 import { decodeOriginBody, TooManyItemsError } from '../../../gateway/ingest/origin-decode.js';
+import type { Issue } from '../../../shared/http-errors.js';
+
+const line = (i: Issue): string => `${i.path}: ${i.message}`;
 
 const now = Date.parse('2026-05-01T12:00:00Z');
 const limits = { maxPayloadBytes: 1_048_576, maxReadingsPerMessage: 50, maxFutureSkewMs: 86_400_000, maxBatchItems: 3 };
@@ -34,19 +37,19 @@ t.test('every bad field is reported with its path, in batches with the item inde
   const r = decodeOriginBody({ value: 'hot', timestamp: 'yesterday', sensor_type: 'smell', quality: 3, correlation_id: 'x', unit: 5, metadata: [1] }, now, limits);
   t.notOk(r.ok);
   if (r.ok) return;
-  const text = r.issues.join('\n');
+  const text = r.issues.map(line).join('\n');
   for (const f of ['sensor_id', 'value', 'timestamp', 'sensor_type', 'quality', 'correlation_id', 'unit', 'metadata']) t.match(text, new RegExp(`^${f}:`, 'm'), f);
   const b = decodeOriginBody([{ sensor_id: 'a', value: 1 }, 7, { sensor_id: 'b/c', temperature: 1 }], now, limits);
   t.notOk(b.ok);
-  if (!b.ok) t.same(b.issues.map((i) => i.split(':')[0]), ['[1]', '[2].sensor_id']);
+  if (!b.ok) t.same(b.issues.map((i) => i.path), ['[1]', '[2].sensor_id']);
   const empty = decodeOriginBody({ sensor_id: 'a', load_test: true }, now, limits);
-  t.ok(!empty.ok && /value: required/.test(empty.issues[0]!));
+  t.ok(!empty.ok && /value: required/.test(line(empty.issues[0]!)));
   const future = decodeOriginBody({ sensor_id: 'a', value: 1, timestamp: now / 1000 + 2 * 86_400 }, now, limits);
-  t.ok(!future.ok && /timestamp: .*future/.test(future.issues[0]!));
+  t.ok(!future.ok && /timestamp: .*future/.test(line(future.issues[0]!)));
   const old = decodeOriginBody({ sensor_id: 'a', value: 1, timestamp: '1999-01-01T00:00:00Z' }, now, limits);
-  t.ok(!old.ok && /timestamp:/.test(old.issues[0]!));
+  t.ok(!old.ok && /timestamp:/.test(line(old.issues[0]!)));
   const nested = decodeOriginBody({ sensor_id: 'a', temperature: 1, extra: { deep: 1 } }, now, limits);
-  t.ok(!nested.ok && /^extra:/.test(nested.issues[0]!));
+  t.ok(!nested.ok && /^extra:/.test(line(nested.issues[0]!)));
   t.notOk(decodeOriginBody([], now, limits).ok);
   t.notOk(decodeOriginBody('text', now, limits).ok);
 });
@@ -67,7 +70,7 @@ t.test('metadata nested deeper than MAX_METADATA_DEPTH is an issue, not a stack 
   let deep: Record<string, unknown> = {};
   for (let i = 0; i < 100_000; i++) deep = { a: deep };
   const r = decodeOriginBody({ sensor_id: 'pump-1', value: 1, metadata: deep }, now, limits);
-  t.same(r, { ok: false, issues: ['metadata: nested more than 16 levels'] });
+  t.same(r, { ok: false, issues: [{ path: 'metadata', message: 'nested more than 16 levels' }] });
   let ok: Record<string, unknown> = { leaf: 1 };
   for (let i = 0; i < 15; i++) ok = { a: ok };
   t.equal(decodeOriginBody({ sensor_id: 'pump-1', value: 1, metadata: ok }, now, limits).ok, true, '16 levels are fine');

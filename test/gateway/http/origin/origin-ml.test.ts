@@ -86,8 +86,8 @@ t.test('predict, predict/failure, predict/anomaly, detect_anomaly', async (t) =>
   t.same([mismatch.body.error.missing, mismatch.body.error.extra], [['torque_nm'], ['speed']], 'names what is missing and extra');
   const invalid = await post('/api/v1/ml/predict', { features: { rpm: 'fast' } });
   t.equal(invalid.status, 422);
-  t.match(invalid.body.error.issues.join('\n'), /model_name/);
-  t.match(invalid.body.error.issues.join('\n'), /features\.rpm/);
+  t.match(invalid.body.error.issues.map((i: any) => i.path).join('\n'), /model_name/);
+  t.match(invalid.body.error.issues.map((i: any) => i.path).join('\n'), /features\.rpm/);
   t.equal((await post('/api/v1/ml/predict', { model_name: 'ghost', features: {} })).status, 404);
   const failure = await post('/api/v1/ml/predict/failure', { sensor_id: 'mill-2', features: { rpm: 1, torque_nm: 20 } });
   t.match(failure.body, { prediction: 0.2, confidence: 0.8, model_info: { name: 'ai4i-failure' } });
