@@ -2,33 +2,25 @@
  * WAL checkpoints in a worker thread of their own, with its own connection: PASSIVE checkpoints (they never
  * block the writer) on a timer, while the outbox's writer thread runs none. If the worker fails, the writer
  * thread takes checkpoints back, so the WAL can never grow without bound. Opt-in (`outbox.checkpointInWorker`):
- * by default the writer thread checkpoints between its commits.
+ * by default the writer thread checkpoints between its commits. The thread's body is checkpoint-thread.ts.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { outboxPath } from './database.js';
 import type { Outbox } from './outbox.js';
+import type { CheckpointReport, CheckpointStop, CheckpointThreadData } from './checkpoint-protocol.js';
 
-// An eval worker in plain CommonJS: it runs the same way from the TypeScript sources and from dist/.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
-const tick = () => {
-  try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ ok: true, busy: r.busy, log: r.log, checkpointed: r.checkpointed });
-  } catch (err) {
-    parentPort.postMessage({ ok: false, message: String(err && err.message || err) });
-  }
-};
-const timer = setInterval(tick, workerData.intervalMs);
-parentPort.on('message', (m) => {
-  if (m === 'stop') { clearInterval(timer); tick(); db.close(); parentPort.close(); }
-});
-`;
+/**
+ * Starts checkpoint-thread beside this module: its .js from dist/; from the sources (tests under tsx) its .ts,
+ * through tsx's loader, which a worker does not inherit (shared/store-thread.ts starts the writer thread alike).
+ */
+function startCheckpointThread(workerData: CheckpointThreadData): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './checkpoint-thread.ts' : './checkpoint-thread.js', import.meta.url);
+  if (!fromSource) return new Worker(entry, { workerData });
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${tsx}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
+}
 
 export class Checkpointer {
   readonly #dataDir: string;
@@ -47,12 +39,11 @@ export class Checkpointer {
   }
 
   start(): void {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file: outboxPath(this.#dataDir), intervalMs: this.#intervalMs } });
+    const worker = startCheckpointThread({ file: outboxPath(this.#dataDir), intervalMs: this.#intervalMs });
     this.#worker = worker;
     worker.unref();
-    worker.on('message', (m: { ok: boolean; log?: number; checkpointed?: number; message?: string }) => {
-      if (m.ok) this.last = { at: Date.now(), walFrames: m.log ?? 0, checkpointed: m.checkpointed ?? 0 };
+    worker.on('message', (m: CheckpointReport) => {
+      if (m.ok) this.last = { at: Date.now(), walFrames: m.log, checkpointed: m.checkpointed };
       else this.#log.warn({ message: m.message }, 'WAL checkpoint failed; will retry');
     });
     const fallBack = (err?: unknown): void => {
@@ -74,7 +65,7 @@ export class Checkpointer {
     if (!worker) return;
     this.#worker = undefined;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage('stop');
+    worker.postMessage({ op: 'stop' } satisfies CheckpointStop);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
     await worker.terminate();
   }

@@ -2,7 +2,14 @@
  * The gateway's local scoring: the ingest pipeline hands it each committed micro-batch of readings; it keeps the
  * feature windows, runs every applicable model version once per batch, and returns scores (to be stored with the
  * readings) and alert raise/clear events (to be stored, synced first and published on alerts/{asset}).
- * Bad data is counted, never thrown. Model lifecycle (hot swap, shadow, rollback) lives in ModelRegistry.
+ * Bad data is counted, never thrown.
+ *
+ * Who decides what: the model registry (model-registry.ts) keeps the versions' state — status, sessions, rollback
+ * targets, run statistics — and applies what the models dir says (hot swap, shadow mode). The engine decides
+ * everything that follows from scoring: which versions score a batch (each model's active version and its
+ * shadows), that only active versions update the latest scores and raise alerts, when an active version is
+ * rolled back (consecutive failed runs, a latency blow-up) and whether the version it falls back to rescores the
+ * batch's rows. The engine calls the registry; the registry never calls the engine.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Registry } from 'prom-client';
@@ -12,7 +19,7 @@ import { AlertTracker, type AlertEvent } from './alerts.js';
 import { FeatureWindows } from './feature-windows.js';
 import { grown } from './grow.js';
 import { FeatureMismatchError, ModelNotFoundError } from './model-errors.js';
-import { ModelRegistry, type RegistryEvent, type VersionEntry } from './model-registry.js';
+import { ModelRegistry, type ModelVersion, type RegistryEvent } from './model-registry.js';
 import { scoringConfigSchema, type ScoringConfig, type ScoringConfigInput } from '../config/scoring-config.js';
 import { ScoringMetrics } from './scoring-metrics.js';
 import { inlineSessions, workerSessions, type SessionFactory } from './ort-sessions.js';
@@ -54,7 +61,7 @@ export interface ModelListing {
 
 /** One model version's share of a micro-batch: a row-major feature matrix and the event of each row. */
 interface Job {
-  entry: VersionEntry;
+  entry: ModelVersion;
   width: number;
   n: number;
   features: Float64Array;
@@ -71,7 +78,7 @@ const JOB_ROWS = 64;
  * job's hidden class, and measured, TurboFan then kept aborting its compiles of buildJobs ("maps became
  * deprecated during optimization"): 77 aborted compiles, seconds of CPU in a 15 s run.
  */
-function newJob(entry: VersionEntry, width: number, rows: number): Job {
+function newJob(entry: ModelVersion, width: number, rows: number): Job {
   return { entry, width, n: 0, features: new Float64Array(width * rows), asset: new Array<string>(rows).fill(''),
     ts: new Float64Array(rows), seq: new Float64Array(rows) };
 }
@@ -93,10 +100,15 @@ interface IndexList { asset: string; idx: Int32Array; n: number }
  * same order), so one's rows fit the other. Names alone are not enough: `c.mean` over 3 readings and over 60 s
  * share a name.
  */
-function sameFeatures(a: VersionEntry, b: VersionEntry): boolean {
+function sameFeatures(a: ModelVersion, b: ModelVersion): boolean {
   const x = a.loaded?.manifest.input;
   const y = b.loaded?.manifest.input;
   return x !== undefined && y !== undefined && isDeepStrictEqual(x, y);
+}
+
+/** The versions that score a batch: each model's active version and its shadows, those loaded. */
+function scoringVersions(models: ModelRegistry): ModelVersion[] {
+  return models.all().filter((v) => (v.status === 'active' || v.status === 'shadow') && v.loaded !== null);
 }
 
 /** The latest score of one output of one model for one asset, updated in place as scores come. */
@@ -112,9 +124,9 @@ export class ScoringEngine {
   private readonly alerts: AlertTracker;
   private readonly latestByAsset = new Map<string, Record<string, LatestScore>>();
   /** `${model}/${output}` per version and output, built once instead of per scored event. */
-  private readonly latestKeys = new WeakMap<VersionEntry, string[]>();
+  private readonly latestKeys = new WeakMap<ModelVersion, string[]>();
   /** Each version's job, reused batch after batch (batches are scored one at a time): its buffers stay allocated. */
-  private readonly jobOf = new WeakMap<VersionEntry, Job>();
+  private readonly jobOf = new WeakMap<ModelVersion, Job>();
   /** Reading indexes per asset of the batch being built, reused likewise. */
   private readonly perAsset = new Map<string, IndexList>();
   private readonly touched: IndexList[] = [];
@@ -137,7 +149,7 @@ export class ScoringEngine {
     this.sessions = this.config.runner === 'worker' ? workerSessions() : inlineSessions();
     this.models = new ModelRegistry({
       modelsDir: this.deps.modelsDir, log: this.log, config: this.config, windows: this.windows, sessions: this.sessions,
-      onEvent: (e) => this.onModelEvent(e),
+      metrics: this.metrics, ...(this.deps.onModelEvent ? { onEvent: this.deps.onModelEvent } : {}),
     });
     await this.models.start();
     if (signal) {
@@ -166,7 +178,6 @@ export class ScoringEngine {
   promote(name: string, version: string): void {
     if (!this.models) throw new ModelNotFoundError(`${name}/${version}`);
     this.models.promote(name, version);
-    this.updateStatusGauge();
   }
 
   /** Whether any loaded model version reads this sensor; readings of other sensors need not be scored. */
@@ -192,12 +203,17 @@ export class ScoringEngine {
     const scores: ScoreRecord[] = [];
     const alerts: AlertEvent[] = [];
     const models = this.models;
-    const versions = models ? models.scoring() : [];
-    for (const v of versions) v.inflight++;
+    if (!models) {
+      // not running: the readings are still checked (bad ones counted) and kept in the windows; nothing scores
+      this.buildJobs(batch, from, to, []);
+      return { scores, alerts };
+    }
+    const versions = scoringVersions(models);
+    for (const v of versions) models.hold(v);
     try {
       const jobs = this.buildJobs(batch, from, to, versions);
       for (const job of jobs) {
-        const done = await this.runJob(job.entry, job.features, job.n, true);
+        const done = await this.runJob(models, job.entry, job.features, job.n, true);
         if (!done) continue;
         const { entry, columns } = done;
         const loaded = entry.loaded;
@@ -230,15 +246,12 @@ export class ScoringEngine {
         }
       }
     } finally {
-      for (const v of versions) {
-        v.inflight--;
-        models?.releaseIfIdle(v);
-      }
+      for (const v of versions) models.unhold(v);
     }
     return { scores, alerts };
   }
 
-  private latestKeysOf(entry: VersionEntry, outputs: readonly string[]): string[] {
+  private latestKeysOf(entry: ModelVersion, outputs: readonly string[]): string[] {
     let keys = this.latestKeys.get(entry);
     if (!keys) this.latestKeys.set(entry, (keys = outputs.map((o) => `${entry.name}/${o}`)));
     return keys;
@@ -251,7 +264,7 @@ export class ScoringEngine {
   }
 
   /** Updates the windows reading by reading and collects one feature row per (model version, asset, ts) event. */
-  private buildJobs(batch: ScoringBatch, from: number, to: number, versions: VersionEntry[]): Job[] {
+  private buildJobs(batch: ScoringBatch, from: number, to: number, versions: ModelVersion[]): Job[] {
     // Reading indexes per asset; consecutive readings mostly share an asset (one message), so the map is asked once
     // per run of them.
     const perAsset = this.perAsset;
@@ -282,7 +295,7 @@ export class ScoringEngine {
       if (list.n === list.idx.length) list.idx = grown(list.idx, list.n * 2);
       list.idx[list.n++] = i;
     }
-    const jobs = new Map<VersionEntry, Job>();
+    const jobs = new Map<ModelVersion, Job>();
     for (const list of touched) {
       const asset = list.asset;
       const n = list.n;
@@ -338,8 +351,8 @@ export class ScoringEngine {
    * One run() for the rows. On failure of an active version the error is counted; after `consecutiveErrors`
    * failures it is rolled back and the rows are scored by the version it replaced. A latency blow-up rolls back too.
    */
-  private async runJob(entry: VersionEntry, features: Float64Array, n: number, mayRollBack: boolean):
-  Promise<{ entry: VersionEntry; columns: Float64Array[] } | null> {
+  private async runJob(models: ModelRegistry, entry: ModelVersion, features: Float64Array, n: number, mayRollBack: boolean):
+  Promise<{ entry: ModelVersion; columns: Float64Array[] } | null> {
     const loaded = entry.loaded;
     if (!loaded) return null;
     const labels = { model: entry.name, version: entry.version };
@@ -349,42 +362,37 @@ export class ScoringEngine {
     try {
       ({ columns, runMs } = await loaded.runMatrixTimed(features, n));
     } catch (err) {
-      entry.consecutiveErrors++;
+      const failures = models.recordFailure(entry);
       this.metrics.modelErrors.inc({ ...labels, reason: 'run' });
       this.log.warn({ err, model: entry.name, version: entry.version, rows: n }, 'model run failed');
-      if (mayRollBack && this.models && entry.status === 'active' && entry.consecutiveErrors >= this.config.rollback.consecutiveErrors) {
-        const to = this.models.rollback(entry, `${entry.consecutiveErrors} consecutive failed runs: ${(err as Error).message}`);
+      if (mayRollBack && entry.status === 'active' && failures >= this.config.rollback.consecutiveErrors) {
+        const to = models.rollback(entry, `${failures} consecutive failed runs: ${(err as Error).message}`);
         // The rows were built for the failing version's input: the version it replaces scores them only if it
         // reads the same features in the same order (otherwise its next batches are scored from its own input).
         if (to && sameFeatures(entry, to)) {
-          to.inflight++;
+          models.hold(to);
           try {
-            return await this.runJob(to, features, n, false);
+            return await this.runJob(models, to, features, n, false);
           } finally {
-            to.inflight--;
-            this.models?.releaseIfIdle(to);
+            models.unhold(to);
           }
         }
       }
       return null;
     }
     const ms = this.timer ? this.timer() - t0 : runMs;
-    entry.consecutiveErrors = 0;
-    entry.runs++;
-    entry.totalRunMs += ms;
-    entry.rowsScored += n;
-    entry.recent.push({ ms, rows: n });
-    if (entry.recent.length > this.config.rollback.minRuns) entry.recent.shift();
+    models.recordRun(entry, ms, n);
     this.metrics.rowsScored.inc(labels, n);
     this.metrics.scoreSeconds.observe(labels, ms / 1000);
-    if (mayRollBack) this.checkLatency(entry);
+    if (mayRollBack) this.checkLatency(models, entry);
     return { entry, columns };
   }
 
-  private checkLatency(entry: VersionEntry): void {
+  /** Rolls an active version back when its recent runs are too slow, on their own or against the version it replaced. */
+  private checkLatency(models: ModelRegistry, entry: ModelVersion): void {
     const cfg = this.config.rollback;
     const prev = entry.previous;
-    if (!this.models || entry.status !== 'active' || !prev?.loaded || entry.recent.length < cfg.minRuns) return;
+    if (entry.status !== 'active' || !prev?.loaded || entry.recent.length < cfg.minRuns) return;
     let ms = 0;
     let rows = 0;
     for (const r of entry.recent) {
@@ -402,7 +410,7 @@ export class ScoringEngine {
         reason = `${perRow.toFixed(3)} ms per row is over ${cfg.latencyFactor}x the ${prevPerRow.toFixed(3)} ms of ${prev.version}`;
       }
     }
-    if (reason) this.models.rollback(entry, `latency: ${reason}`);
+    if (reason) models.rollback(entry, `latency: ${reason}`);
   }
 
   list(): ModelListing[] {
@@ -422,8 +430,9 @@ export class ScoringEngine {
 
   async predict(name: string, version: string | 'auto', features: Record<string, number>):
   Promise<{ outputs: Record<string, number>; version: string }> {
-    const entry = !this.models ? undefined : version === 'auto' ? this.models.active(name) : this.models.get(name, version);
-    if (!entry || !entry.loaded) throw new ModelNotFoundError(version === 'auto' ? name : `${name}/${version}`);
+    const models = this.models;
+    const entry = !models ? undefined : version === 'auto' ? models.active(name) : models.get(name, version);
+    if (!models || !entry || !entry.loaded) throw new ModelNotFoundError(version === 'auto' ? name : `${name}/${version}`);
     const names = entry.loaded.featureNames;
     const given = Object.keys(features ?? {});
     const missing = names.filter((n) => !Object.hasOwn(features, n));
@@ -433,13 +442,12 @@ export class ScoringEngine {
     if (bad.length) {
       throw new SmartmaintError('SMARTMAINT_MODEL_FEATURES_INVALID', `features must be finite numbers: ${bad.join(', ')}`);
     }
-    entry.inflight++;
+    models.hold(entry);
     try {
       const [outputs] = await entry.loaded.runRows([Float64Array.from(names, (n) => features[n]!)]);
       return { outputs: outputs!, version: entry.version };
     } finally {
-      entry.inflight--;
-      this.models?.releaseIfIdle(entry);
+      models.unhold(entry);
     }
   }
 
@@ -458,18 +466,5 @@ export class ScoringEngine {
     const out: Record<string, LatestScore> = {};
     for (const [k, v] of Object.entries(this.latestByAsset.get(asset) ?? {})) out[k] = { ...v };
     return out;
-  }
-
-  private onModelEvent(e: RegistryEvent): void {
-    this.metrics.lifecycle.inc({ model: e.entry.name, event: e.kind });
-    if (e.kind === 'refused') this.metrics.modelErrors.inc({ model: e.entry.name, version: e.entry.version, reason: 'invalid' });
-    this.updateStatusGauge();
-    this.deps.onModelEvent?.(e);
-  }
-
-  private updateStatusGauge(): void {
-    if (!this.models) return;
-    this.metrics.modelStatus.reset();
-    for (const e of this.models.all()) this.metrics.modelStatus.set({ model: e.name, version: e.version, status: e.status }, 1);
   }
 }

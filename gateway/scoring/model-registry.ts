@@ -1,8 +1,13 @@
 /**
- * The models directory as a set of loaded versions: `<modelsDir>/<name>/<version>/{manifest.json,model.onnx}`.
- * New or changed version folders are validated in full before anything changes; a valid newer active version is
- * swapped in by replacing one reference (atomic for the next micro-batch), the one it replaces stays loaded for
- * rollback, and a folder that fails validation leaves the serving version untouched.
+ * The models directory as a set of versions and their state: `<modelsDir>/<name>/<version>/{manifest.json,model.onnx}`.
+ * The registry keeps, per version, its status, its loaded session, its rollback target and its run statistics,
+ * and publishes every change (log, lifecycle metrics, status gauge, the onEvent listener). It applies what the
+ * directory says: new or changed folders are validated in full before anything changes; a valid newer active
+ * version is swapped in by replacing one reference (atomic for the next micro-batch), the one it replaces stays
+ * loaded for rollback, a manifest in shadow mode loads as a shadow, and a folder that fails validation leaves the
+ * serving version untouched. It judges no run: when a version is rolled back or promoted is decided by its
+ * caller (the scoring engine, from run failures and latency; an operator), which it never calls back. A session
+ * is released once no run holds it and its version neither serves nor is a rollback target.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
@@ -12,24 +17,44 @@ import { loadOnnxTypes, type OnnxTypes } from '../../shared/ml/onnx-proto.js';
 import { loadModel, type LoadedModel } from './model-loader.js';
 import { assetMatcher, type ModelManifest } from '../../shared/ml/manifest.js';
 import { FeatureWindows } from './feature-windows.js';
+import { ModelNotFoundError } from './model-errors.js';
 import type { ScoringConfig } from '../config/scoring-config.js';
+import type { ScoringMetrics } from './scoring-metrics.js';
 import type { SessionFactory } from './ort-sessions.js';
 
 export type VersionStatus = 'active' | 'shadow' | 'failed' | 'retired';
 
-export interface VersionEntry {
+/** One model version as its users see it: read-only; it changes only through the registry's methods. */
+export interface ModelVersion {
   readonly name: string;
   readonly version: string;
   readonly dir: string;
+  readonly status: VersionStatus;
+  readonly loaded: LoadedModel | null;
+  /** Kept after the session is released, for listings. */
+  readonly manifest: ModelManifest | null;
+  readonly error: string | null;
+  /** The version this one replaced, kept loaded for rollback. */
+  readonly previous: ModelVersion | null;
+  readonly matches: (asset: string) => boolean;
+  readonly sensors: ReadonlySet<string>;
+  readonly rowsScored: number;
+  readonly runs: number;
+  readonly totalRunMs: number;
+  readonly consecutiveErrors: number;
+  /** The last `rollback.minRuns` runs (since the version became active). */
+  readonly recent: ReadonlyArray<{ ms: number; rows: number }>;
+}
+
+/** The registry's own record of a version. */
+interface VersionEntry extends ModelVersion {
   status: VersionStatus;
   loaded: LoadedModel | null;
-  /** Kept after the session is released, for listings. */
   manifest: ModelManifest | null;
   error: string | null;
   signature: string;
   /** Files as they were when rolled back: not reloaded until they change. */
   rolledBackSignature: string | null;
-  /** The version this one replaced, kept loaded for rollback. */
   previous: VersionEntry | null;
   matches: (asset: string) => boolean;
   sensors: Set<string>;
@@ -38,14 +63,20 @@ export interface VersionEntry {
   totalRunMs: number;
   consecutiveErrors: number;
   recent: Array<{ ms: number; rows: number }>;
+  /** Runs holding the session (hold/unhold). */
   inflight: number;
   releaseWhenIdle: boolean;
 }
 
+/** Every ModelVersion handed out is one of the registry's entries. */
+function own(v: ModelVersion): VersionEntry {
+  return v as VersionEntry;
+}
+
 export type RegistryEvent =
-  | { kind: 'loaded' | 'swapped' | 'retired'; entry: VersionEntry }
-  | { kind: 'refused'; entry: VersionEntry; error: string }
-  | { kind: 'rolled-back'; entry: VersionEntry; to: VersionEntry | null; reason: string };
+  | { kind: 'loaded' | 'swapped' | 'retired'; entry: ModelVersion }
+  | { kind: 'refused'; entry: ModelVersion; error: string }
+  | { kind: 'rolled-back'; entry: ModelVersion; to: ModelVersion | null; reason: string };
 
 /** Orders versions: dotted numeric parts numerically, anything else as text. */
 export function compareVersions(a: string, b: string): number {
@@ -77,8 +108,11 @@ export interface ModelRegistryDeps {
   modelsDir: string;
   log: Logger;
   config: ScoringConfig;
+  /** Every loaded version's input is registered here, so its windows are kept from its first reading. */
   windows: FeatureWindows;
   sessions: SessionFactory;
+  metrics: Pick<ScoringMetrics, 'lifecycle' | 'modelErrors' | 'modelStatus'>;
+  /** Lifecycle events, e.g. for logs or tests. */
   onEvent?: (e: RegistryEvent) => void;
 }
 
@@ -128,22 +162,50 @@ export class ModelRegistry {
     }));
   }
 
-  /** All known versions (any status). */
-  all(): VersionEntry[] {
+  /** All known versions (any status), by name and version. */
+  all(): ModelVersion[] {
     return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name) || compareVersions(a.version, b.version));
   }
 
-  /** Versions that score: the active one per model and any shadows. */
-  scoring(): VersionEntry[] {
-    return this.all().filter((e) => (e.status === 'active' || e.status === 'shadow') && e.loaded !== null);
+  /** The loaded active version of a model. */
+  active(name: string): ModelVersion | undefined {
+    return this.activeEntry(name);
   }
 
-  active(name: string): VersionEntry | undefined {
-    return [...this.entries.values()].find((e) => e.name === name && e.status === 'active' && e.loaded !== null);
-  }
-
-  get(name: string, version: string): VersionEntry | undefined {
+  get(name: string, version: string): ModelVersion | undefined {
     return this.entries.get(`${name}/${version}`);
+  }
+
+  /** A run is about to use the version's session: it stays loaded until unhold(). */
+  hold(v: ModelVersion): void {
+    own(v).inflight++;
+  }
+
+  /** The run is over; a session no longer needed is released now. */
+  unhold(v: ModelVersion): void {
+    const e = own(v);
+    e.inflight--;
+    this.releaseIfIdle(e);
+  }
+
+  /** A run of `rows` rows that took `ms`: counted, and kept among the last `rollback.minRuns` runs. */
+  recordRun(v: ModelVersion, ms: number, rows: number): void {
+    const e = own(v);
+    e.consecutiveErrors = 0;
+    e.runs++;
+    e.totalRunMs += ms;
+    e.rowsScored += rows;
+    e.recent.push({ ms, rows });
+    if (e.recent.length > this.deps.config.rollback.minRuns) e.recent.shift();
+  }
+
+  /** A failed run; returns how many runs in a row have failed. */
+  recordFailure(v: ModelVersion): number {
+    return ++own(v).consecutiveErrors;
+  }
+
+  private activeEntry(name: string): VersionEntry | undefined {
+    return [...this.entries.values()].find((e) => e.name === name && e.status === 'active' && e.loaded !== null);
   }
 
   /**
@@ -275,7 +337,7 @@ export class ModelRegistry {
         existing.error = message;
         existing.signature = p.signature;
         this.deps.log.warn({ err, model: p.name, version: p.version }, 'changed model refused; the loaded copy keeps serving');
-        this.deps.onEvent?.({ kind: 'refused', entry: existing, error: message });
+        this.publish({ kind: 'refused', entry: existing, error: message });
         return;
       }
       const entry = existing ?? this.newEntry(p);
@@ -284,7 +346,7 @@ export class ModelRegistry {
       entry.signature = p.signature;
       this.entries.set(p.key, entry);
       this.deps.log.warn({ err, model: p.name, version: p.version }, 'model refused; the previous version keeps serving');
-      this.deps.onEvent?.({ kind: 'refused', entry, error: message });
+      this.publish({ kind: 'refused', entry, error: message });
       return;
     }
     if (this.stopped) {
@@ -305,7 +367,7 @@ export class ModelRegistry {
       if (existing.status !== 'failed') existing.status = 'retired';
       if (wasActive && loaded.manifest.mode === 'active') {
         entry.status = 'active';
-        this.deps.onEvent?.({ kind: 'swapped', entry });
+        this.publish({ kind: 'swapped', entry });
         this.deps.log.info({ model: p.name, version: p.version }, 'model version reloaded');
         this.releaseLater(existing);
         return;
@@ -319,10 +381,10 @@ export class ModelRegistry {
     if (loaded.manifest.mode === 'shadow') {
       entry.status = 'shadow';
       this.deps.log.info({ model: p.name, version: p.version }, 'model version loaded in shadow mode');
-      this.deps.onEvent?.({ kind: 'loaded', entry });
+      this.publish({ kind: 'loaded', entry });
       return;
     }
-    const current = this.active(p.name);
+    const current = this.activeEntry(p.name);
     if (current && current !== entry && compareVersions(p.version, current.version) < 0) {
       // an older version (e.g. at start-up): keep it only as the rollback target
       entry.status = 'retired';
@@ -330,12 +392,12 @@ export class ModelRegistry {
         if (current.previous) this.retire(current.previous);
         current.previous = entry;
       } else this.retire(entry);
-      this.deps.onEvent?.({ kind: 'retired', entry });
+      this.publish({ kind: 'retired', entry });
       return;
     }
     this.activate(entry, current ?? null);
     this.deps.log.info({ model: p.name, version: p.version, replaced: current?.version }, 'model version active');
-    this.deps.onEvent?.({ kind: current ? 'swapped' : 'loaded', entry });
+    this.publish({ kind: current ? 'swapped' : 'loaded', entry });
   }
 
   /** Makes `entry` the active version; `replaced` becomes its rollback target. */
@@ -351,20 +413,21 @@ export class ModelRegistry {
     entry.recent = [];
   }
 
-  /** Promotes a shadow version to active (the current active becomes its rollback target). */
-  promote(name: string, version: string): VersionEntry {
-    const entry = this.get(name, version);
+  /** Promotes a shadow (or retired) version to active (the current active becomes its rollback target). */
+  promote(name: string, version: string): ModelVersion {
+    const entry = this.entries.get(`${name}/${version}`);
     if (!entry || !entry.loaded || (entry.status !== 'shadow' && entry.status !== 'retired')) {
-      throw new Error(`${name}/${version} is not a loaded shadow or retired version`);
+      throw new ModelNotFoundError(`${name}/${version} in shadow or retired status`);
     }
-    const current = this.active(name);
+    const current = this.activeEntry(name);
     this.activate(entry, current ?? null);
-    this.deps.onEvent?.({ kind: 'swapped', entry });
+    this.publish({ kind: 'swapped', entry });
     return entry;
   }
 
-  /** Rolls `entry` back to the version it replaced. Returns the version now active, or null if there is none. */
-  rollback(entry: VersionEntry, reason: string): VersionEntry | null {
+  /** Rolls `v` back to the version it replaced. Returns the version now active, or null if there is none. */
+  rollback(v: ModelVersion, reason: string): ModelVersion | null {
+    const entry = own(v);
     const to = entry.previous?.loaded ? entry.previous : null;
     if (!to) return null;
     entry.status = 'failed';
@@ -376,8 +439,18 @@ export class ModelRegistry {
     to.recent = [];
     this.releaseLater(entry);
     this.deps.log.warn({ model: entry.name, version: entry.version, to: to.version, reason }, 'model version rolled back');
-    this.deps.onEvent?.({ kind: 'rolled-back', entry, to, reason });
+    this.publish({ kind: 'rolled-back', entry, to, reason });
     return to;
+  }
+
+  /** Counts the change, refreshes the status gauge and tells the listener. */
+  private publish(e: RegistryEvent): void {
+    const m = this.deps.metrics;
+    m.lifecycle.inc({ model: e.entry.name, event: e.kind });
+    if (e.kind === 'refused') m.modelErrors.inc({ model: e.entry.name, version: e.entry.version, reason: 'invalid' });
+    m.modelStatus.reset();
+    for (const x of this.entries.values()) m.modelStatus.set({ model: x.name, version: x.version, status: x.status }, 1);
+    this.deps.onEvent?.(e);
   }
 
   private retire(entry: VersionEntry): void {
@@ -391,7 +464,7 @@ export class ModelRegistry {
     this.releaseIfIdle(entry);
   }
 
-  releaseIfIdle(entry: VersionEntry): void {
+  private releaseIfIdle(entry: VersionEntry): void {
     if (!entry.releaseWhenIdle || entry.inflight > 0 || !entry.loaded) return;
     const isTarget = [...this.entries.values()].some((e) => e.previous === entry);
     if (isTarget || entry.status === 'active' || entry.status === 'shadow') return;

@@ -1,21 +1,16 @@
 /**
  * Where onnxruntime sessions live. onnxruntime-node runs `run()` synchronously on the calling thread (inside a
  * setImmediate), so a session on the main thread holds the event loop — and MQTT ingestion — for the length of a
- * micro-batch's inference. The gateway therefore keeps its sessions in one worker thread (`workerSessions`); tools
- * (`models check`, `models:eval`) use `inlineSessions`. Both give the same results: same library, same bytes.
+ * micro-batch's inference. The gateway therefore keeps its sessions in one worker thread (`workerSessions`, the
+ * thread's body in ort-thread.ts); tools (`models check`, `models:eval`) use `inlineSessions`. Both give the same
+ * results: same library, same bytes.
  */
 import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
+import type { OrtReply, OrtRequest, OrtResults, RunResult, TensorData, ValueMetadata } from './ort-protocol.js';
 
-export interface TensorData {
-  type: ort.Tensor.Type;
-  data: ort.Tensor.DataType;
-  dims: readonly number[];
-}
-
-export type ValueMetadata = ort.InferenceSession.ValueMetadata;
+export type { TensorData, ValueMetadata } from './ort-protocol.js';
 
 export interface ScoringSession {
   readonly inputNames: readonly string[];
@@ -23,7 +18,7 @@ export interface ScoringSession {
   readonly inputMetadata: readonly ValueMetadata[];
   readonly outputMetadata: readonly ValueMetadata[];
   /** runMs: time spent in onnxruntime's run() on the thread that owns the session (no queueing). */
-  run(feeds: Record<string, TensorData>, fetches: readonly string[]): Promise<{ outputs: Record<string, TensorData>; runMs: number }>;
+  run(feeds: Record<string, TensorData>, fetches: readonly string[]): Promise<RunResult>;
   release(): Promise<void>;
 }
 
@@ -56,50 +51,23 @@ export function inlineSessions(): SessionFactory {
   };
 }
 
-// The worker body is plain CommonJS so it runs the same from sources (tsx) and from dist/.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ortPath);
-const sessions = new Map();
-const plain = (m) => m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: Array.from(m.shape) } : { name: m.name, isTensor: false };
-parentPort.on('message', async (msg) => {
-  try {
-    if (msg.op === 'create') {
-      const s = await ort.InferenceSession.create(msg.bytes, msg.options);
-      sessions.set(msg.session, s);
-      parentPort.postMessage({ id: msg.id, ok: true, value: { inputNames: Array.from(s.inputNames), outputNames: Array.from(s.outputNames),
-        inputMetadata: s.inputMetadata.map(plain), outputMetadata: s.outputMetadata.map(plain) } });
-    } else if (msg.op === 'run') {
-      const s = sessions.get(msg.session);
-      if (!s) throw new Error('session was released');
-      const feeds = {};
-      for (const [k, t] of Object.entries(msg.feeds)) feeds[k] = new ort.Tensor(t.type, t.data, t.dims);
-      const t0 = performance.now();
-      const out = await s.run(feeds, msg.fetches);
-      const runMs = performance.now() - t0;
-      const outputs = {};
-      const transfer = [];
-      for (const [k, t] of Object.entries(out)) {
-        // copy out of onnxruntime's buffer, then hand the copy over without another copy
-        const data = ArrayBuffer.isView(t.data) ? t.data.slice() : Array.from(t.data);
-        if (ArrayBuffer.isView(data)) transfer.push(data.buffer);
-        outputs[k] = { type: t.type, data, dims: Array.from(t.dims, Number) };
-      }
-      parentPort.postMessage({ id: msg.id, ok: true, value: { outputs, runMs } }, transfer);
-    } else if (msg.op === 'release') {
-      const s = sessions.get(msg.session);
-      sessions.delete(msg.session);
-      if (s) await s.release();
-      parentPort.postMessage({ id: msg.id, ok: true, value: null });
-    }
-  } catch (err) {
-    parentPort.postMessage({ id: msg.id, ok: false, error: String((err && err.message) || err) });
-  }
-});
-`;
+/**
+ * Starts ort-thread beside this module: its .js from dist/; from the sources (tests, benchmarks under tsx) its
+ * .ts, through tsx's loader, which a worker does not inherit (shared/store-thread.ts starts its threads alike).
+ */
+function startOrtThread(): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './ort-thread.ts' : './ort-thread.js', import.meta.url);
+  if (!fromSource) return new Worker(entry);
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${tsx}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true });
+}
+
+/** A request as the caller gives it; the id is added when it is sent. */
+type OrtCall<Op extends OrtRequest['op']> = Omit<Extract<OrtRequest, { op: Op }>, 'id'>;
 
 interface Pending {
-  resolve: (v: unknown) => void;
+  resolve: (v: OrtResults[OrtRequest['op']]) => void;
   reject: (e: Error) => void;
 }
 
@@ -115,10 +83,9 @@ export function workerSessions(): SessionFactory {
   };
   const ensure = (): Worker => {
     if (worker) return worker;
-    const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } });
+    const w = startOrtThread();
     w.unref(); // an idle scoring worker never keeps the process alive (it is ref'd while a request is pending)
-    w.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+    w.on('message', (m: OrtReply) => {
       const p = pending.get(m.id);
       if (!p) return;
       pending.delete(m.id);
@@ -134,12 +101,12 @@ export function workerSessions(): SessionFactory {
     worker = w;
     return w;
   };
-  const call = <T>(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> => {
+  const call = <Op extends OrtRequest['op']>(msg: OrtCall<Op>, transfer: ArrayBuffer[] = []): Promise<OrtResults[Op]> => {
     const w = ensure();
     const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<OrtResults[Op]>((resolve, reject) => {
       if (pending.size === 0) w.ref();
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      pending.set(id, { resolve: resolve as Pending['resolve'], reject });
       w.postMessage({ ...msg, id }, transfer);
     });
   };
@@ -147,20 +114,19 @@ export function workerSessions(): SessionFactory {
     async create(bytes, options) {
       const session = nextSession++;
       const copy = Uint8Array.from(bytes);
-      const meta = await call<{ inputNames: string[]; outputNames: string[]; inputMetadata: ValueMetadata[]; outputMetadata: ValueMetadata[] }>(
-        { op: 'create', session, bytes: copy, options }, [copy.buffer]);
+      const meta = await call<'create'>({ op: 'create', session, bytes: copy, options }, [copy.buffer]);
       let released = false;
       return {
         ...meta,
         run: (feeds, fetches) => {
           const transfer: ArrayBuffer[] = [];
           for (const t of Object.values(feeds)) if (ArrayBuffer.isView(t.data)) transfer.push(t.data.buffer as ArrayBuffer);
-          return call<{ outputs: Record<string, TensorData>; runMs: number }>({ op: 'run', session, feeds, fetches: [...fetches] }, transfer);
+          return call<'run'>({ op: 'run', session, feeds, fetches: [...fetches] }, transfer);
         },
         release: async () => {
           if (released || !worker) return;
           released = true;
-          await call({ op: 'release', session });
+          await call<'release'>({ op: 'release', session });
         },
       };
     },
