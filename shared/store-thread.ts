@@ -7,6 +7,7 @@
  * held, and an exit that was not asked for is reported.
  */
 import { Worker } from 'node:worker_threads';
+import { startWorker } from './start-worker.js';
 
 export interface ThreadReply {
   id: number;
@@ -60,19 +61,9 @@ export class StoreThread {
     );
   }
 
-  /**
-   * Starts `<module>.ts` (under tsx: tests, benchmarks from source) or `<module>.js` beside `besideUrl` (the
-   * caller's import.meta.url).
-   */
+  /** Starts the thread's module beside `besideUrl` (start-worker.ts) and waits for it to be ready. */
   static async start(name: string, besideUrl: string, module: string, workerData: unknown, report: ThreadProblemReport): Promise<StoreThread> {
-    const fromSource = besideUrl.endsWith('.ts');
-    const entry = new URL(`./${module}${fromSource ? '.ts' : '.js'}`, besideUrl);
-    const worker = fromSource
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`,
-          { eval: true, workerData },
-        )
-      : new Worker(entry, { workerData });
+    const worker = startWorker(besideUrl, module, workerData);
     let ready!: { resolve: () => void; reject: (err: unknown) => void };
     const started = new Promise<void>((resolve, reject) => (ready = { resolve, reject }));
     const thread = new StoreThread(name, worker, ready, report);

@@ -9,18 +9,7 @@ import type { Logger } from 'pino';
 import { outboxPath } from './database.js';
 import type { Outbox } from './outbox.js';
 import type { CheckpointReport, CheckpointStop, CheckpointThreadData } from './checkpoint-protocol.js';
-
-/**
- * Starts checkpoint-thread beside this module: its .js from dist/; from the sources (tests under tsx) its .ts,
- * through tsx's loader, which a worker does not inherit (shared/store-thread.ts starts the writer thread alike).
- */
-function startCheckpointThread(workerData: CheckpointThreadData): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './checkpoint-thread.ts' : './checkpoint-thread.js', import.meta.url);
-  if (!fromSource) return new Worker(entry, { workerData });
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
-}
+import { startWorker } from '../../shared/start-worker.js';
 
 export class Checkpointer {
   readonly #dataDir: string;
@@ -39,7 +28,7 @@ export class Checkpointer {
   }
 
   start(): void {
-    const worker = startCheckpointThread({ file: outboxPath(this.#dataDir), intervalMs: this.#intervalMs });
+    const worker = startWorker(import.meta.url, 'checkpoint-thread', { file: outboxPath(this.#dataDir), intervalMs: this.#intervalMs } satisfies CheckpointThreadData);
     this.#worker = worker;
     worker.unref();
     worker.on('message', (m: CheckpointReport) => {

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import type { OrtReply, OrtRequest, OrtResults, RunResult, TensorData, ValueMetadata } from './ort-protocol.js';
+import { startWorker } from '../../shared/start-worker.js';
 
 export type { TensorData, ValueMetadata } from './ort-protocol.js';
 
@@ -51,18 +52,6 @@ export function inlineSessions(): SessionFactory {
   };
 }
 
-/**
- * Starts ort-thread beside this module: its .js from dist/; from the sources (tests, benchmarks under tsx) its
- * .ts, through tsx's loader, which a worker does not inherit (shared/store-thread.ts starts its threads alike).
- */
-function startOrtThread(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './ort-thread.ts' : './ort-thread.js', import.meta.url);
-  if (!fromSource) return new Worker(entry);
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true });
-}
-
 /** A request as the caller gives it; the id is added when it is sent. */
 type OrtCall<Op extends OrtRequest['op']> = Omit<Extract<OrtRequest, { op: Op }>, 'id'>;
 
@@ -83,7 +72,7 @@ export function workerSessions(): SessionFactory {
   };
   const ensure = (): Worker => {
     if (worker) return worker;
-    const w = startOrtThread();
+    const w = startWorker(import.meta.url, 'ort-thread');
     w.unref(); // an idle scoring worker never keeps the process alive (it is ref'd while a request is pending)
     w.on('message', (m: OrtReply) => {
       const p = pending.get(m.id);
