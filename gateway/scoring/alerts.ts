@@ -38,12 +38,17 @@ export class AlertTracker {
    * created only when a condition first holds. The (index, severity) pair names a threshold as the former
    * `asset/model/output/severity/index` key did, so versions that order their thresholds differently keep apart.
    */
-  private readonly raised = new Map<string, Map<string, Map<string, States>>>();
-  private readonly defaultForMs: number;
+  readonly #raised = new Map<string, Map<string, Map<string, States>>>();
+  readonly #defaultForMs: number;
 
   /** `defaultForMs`: hold time of thresholds that set no `for` (the gateway's scoring.alertForMs). */
   constructor(options: { defaultForMs?: number } = {}) {
-    this.defaultForMs = options.defaultForMs ?? 0;
+    this.#defaultForMs = options.defaultForMs ?? 0;
+  }
+
+  /** Assets with any alert state held (state is kept only while something is raised or pending). */
+  get trackedAssets(): number {
+    return this.#raised.size;
   }
 
   /**
@@ -59,12 +64,12 @@ export class AlertTracker {
       const t = thresholds[index]!;
       if (t.output !== output) continue;
       if (!looked) {
-        states = this.raised.get(asset)?.get(model)?.get(output);
+        states = this.#raised.get(asset)?.get(model)?.get(output);
         looked = true;
       }
       const list = states?.get(t.severity);
       const state = list?.[index];
-      const forMs = t.for ?? this.defaultForMs;
+      const forMs = t.for ?? this.#defaultForMs;
       if (state?.id === undefined) {
         const crossed = t.when === 'above' ? value > t.value : value < t.value;
         if (!crossed) {
@@ -73,11 +78,11 @@ export class AlertTracker {
         }
         const since = state?.since ?? ts;
         if (ts - since < forMs) {
-          if (!state) this.put(asset, model, output, t.severity, index, { id: undefined, since });
+          if (!state) this.#put(asset, model, output, t.severity, index, { id: undefined, since });
           continue;
         }
         const id = `${asset}/${model}/${t.output}/${t.severity}/${ts}`;
-        this.put(asset, model, output, t.severity, index, { id, since: undefined });
+        this.#put(asset, model, output, t.severity, index, { id, since: undefined });
         out.push({ asset, model, version, output, severity: t.severity, value, ts, id, state: 'raised', threshold: t.value });
       } else {
         const clearAt = t.clear ?? t.value;
@@ -97,7 +102,7 @@ export class AlertTracker {
   /** Alerts currently raised for an asset (ids). */
   active(asset: string): string[] {
     const out: string[] = [];
-    for (const outputs of this.raised.get(asset)?.values() ?? []) {
+    for (const outputs of this.#raised.get(asset)?.values() ?? []) {
       for (const states of outputs.values()) {
         for (const list of states.values()) for (const s of list) if (s?.id !== undefined) out.push(s.id);
       }
@@ -105,9 +110,9 @@ export class AlertTracker {
     return out;
   }
 
-  private put(asset: string, model: string, output: string, severity: string, index: number, state: ThresholdState): void {
-    let models = this.raised.get(asset);
-    if (!models) this.raised.set(asset, (models = new Map()));
+  #put(asset: string, model: string, output: string, severity: string, index: number, state: ThresholdState): void {
+    let models = this.#raised.get(asset);
+    if (!models) this.#raised.set(asset, (models = new Map()));
     let outputs = models.get(model);
     if (!outputs) models.set(model, (outputs = new Map()));
     let states = outputs.get(output);

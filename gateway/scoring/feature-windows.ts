@@ -26,30 +26,30 @@ interface Series {
 const INITIAL_CAPACITY = 64;
 
 export class FeatureWindows {
-  private readonly assets = new Map<string, Map<string, Series>>();
-  private readonly keepReadings = new Map<string, number>();
-  private readonly keepMs = new Map<string, number>();
-  private readonly scratch = new Float64Array(7);
+  readonly #assets = new Map<string, Map<string, Series>>();
+  readonly #keepReadings = new Map<string, number>();
+  readonly #keepMs = new Map<string, number>();
+  readonly #scratch = new Float64Array(7);
 
   /** Declares what an input needs; call for every model version loaded. */
   require(input: ManifestInput): void {
     if ('message' in input) {
-      for (const s of input.message) this.keepReadings.set(s, Math.max(1, this.keepReadings.get(s) ?? 1));
+      for (const s of input.message) this.#keepReadings.set(s, Math.max(1, this.#keepReadings.get(s) ?? 1));
       return;
     }
     for (const f of input.features) {
       if ('readings' in f.window) {
-        this.keepReadings.set(f.sensor, Math.max(f.window.readings, this.keepReadings.get(f.sensor) ?? 1));
+        this.#keepReadings.set(f.sensor, Math.max(f.window.readings, this.#keepReadings.get(f.sensor) ?? 1));
       } else {
-        this.keepMs.set(f.sensor, Math.max(f.window.seconds * 1000, this.keepMs.get(f.sensor) ?? 0));
-        this.keepReadings.set(f.sensor, Math.max(1, this.keepReadings.get(f.sensor) ?? 1));
+        this.#keepMs.set(f.sensor, Math.max(f.window.seconds * 1000, this.#keepMs.get(f.sensor) ?? 0));
+        this.#keepReadings.set(f.sensor, Math.max(1, this.#keepReadings.get(f.sensor) ?? 1));
       }
     }
   }
 
   /** Whether any loaded model reads this sensor (others are not kept). */
   wants(sensor: string): boolean {
-    return this.keepReadings.has(sensor);
+    return this.#keepReadings.has(sensor);
   }
 
   /**
@@ -59,10 +59,10 @@ export class FeatureWindows {
   pushAt(asset: string, sensor: string, tsColumn: ArrayLike<number>, valueColumn: ArrayLike<number>, k: number): void {
     const ts = tsColumn[k]!;
     const value = valueColumn[k]!;
-    const keepN = this.keepReadings.get(sensor);
+    const keepN = this.#keepReadings.get(sensor);
     if (keepN === undefined) return;
-    let sensors = this.assets.get(asset);
-    if (!sensors) this.assets.set(asset, (sensors = new Map()));
+    let sensors = this.#assets.get(asset);
+    if (!sensors) this.#assets.set(asset, (sensors = new Map()));
     let s = sensors.get(sensor);
     if (!s) sensors.set(sensor, (s = { ts: new Float64Array(INITIAL_CAPACITY), values: new Float64Array(INITIAL_CAPACITY), n: 0 }));
     if (s.n === s.ts.length) {
@@ -76,7 +76,7 @@ export class FeatureWindows {
     // time), so readings older than needed are never read, and one move per keepN pushes stays cheap.
     const n = s.n;
     if (n < 2 * keepN + SLACK) return;
-    const keepMs = this.keepMs.get(sensor);
+    const keepMs = this.#keepMs.get(sensor);
     let drop = 0;
     if (keepMs === undefined) drop = n - keepN;
     else {
@@ -99,7 +99,7 @@ export class FeatureWindows {
    * window holds fewer readings than its feature's minReadings. In those cases what was written is to be ignored.
    */
   vectorInto(asset: string, input: ManifestInput, ts: number, out: Float64Array, offset: number): 'ok' | 'incomplete' | 'filling' {
-    const sensors = this.assets.get(asset);
+    const sensors = this.#assets.get(asset);
     if (!sensors) return 'incomplete';
     if ('message' in input) {
       for (let i = 0; i < input.message.length; i++) {
@@ -111,7 +111,7 @@ export class FeatureWindows {
       return 'ok';
     }
     // Features over the same readings of one sensor (s2.mean, s2.std, s2.slope…) share one aggregateAll().
-    const all = this.scratch;
+    const all = this.#scratch;
     let allOf: Series | undefined;
     let allFrom = -1;
     let allTo = -1;
