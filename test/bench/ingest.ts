@@ -102,7 +102,7 @@ function scenarios(): Scenario[] {
     list.push({ ...node, name: `qos0-${payload}`, qos: 0, clients: 4, count: n(100_000), inflight: 1, payload });
     list.push({ ...node, name: `qos1-${payload}`, qos: 1, clients: 8, count: n(25_000), inflight: 64, payload });
   }
-  // mqtt-benchmark's own style: one QoS 1 message in flight per client, many clients (PERF-NOTES compares this).
+  // mqtt-benchmark's own style: one QoS 1 message in flight per client, many clients.
   list.push({ ...node, name: 'qos1-numeric-100x1', qos: 1, clients: 100, count: n(1_000), inflight: 1, payload: 'numeric' });
   return list;
 }

@@ -7,7 +7,7 @@
  * connection sends a valid CONNECT (sometimes mutated too) then a run of mutated packets, so the parser sees the
  * mutations in a connected session (where PUBLISH/SUBSCRIBE handling, ACLs and ingest run), not only pre-CONNECT.
  * Randomness is seeded (SMARTMAINT_FUZZ_SEED) and printed, so a failure can be replayed.
- * SMARTMAINT_FUZZ_PACKETS scales the count (default 100,000, the issue's number).
+ * SMARTMAINT_FUZZ_PACKETS scales the count (default 100,000).
  */
 import { connect as netConnect } from 'node:net';
 import t from 'tap';

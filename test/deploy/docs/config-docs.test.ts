@@ -48,7 +48,7 @@ t.test('every SMARTMAINT_* code the sources use is in the error registry, and no
   t.same(Object.values(WIRE).filter((c) => ERROR_CODES[c]?.status === undefined), [], 'cloud codes without an HTTP status');
 });
 
-t.test('the generated tables hold what the issue found missing', async (t) => {
+t.test('the generated tables hold the codes, metrics and commands users look up', async (t) => {
   const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
   for (const code of ['SMARTMAINT_UNAUTHORIZED', 'SMARTMAINT_MODEL_NOT_FOUND', 'SMARTMAINT_MODEL_INVALID']) t.match(readme, `| \`${code}\` |`);
   for (const metric of ['smartmaint_model_rows_scored_total', 'smartmaint_alerts_total', 'smartmaint_model_status']) t.match(readme, `\`${metric}`);
